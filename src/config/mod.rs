@@ -1,0 +1,214 @@
+//! netfence's configuration: the `networkPolicy` block of Helm-style values files.
+//!
+//! The block is strict: an unknown key is an error naming its path, because a typo in a security
+//! setting must never silently weaken isolation. Rules in Kubernetes shape (egress rules,
+//! selectors, ports) are checked as strictly as the API server would (see [`k8s`]).
+
+pub mod k8s;
+pub mod values;
+
+use crate::error::{Error, Result};
+use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// The `networkPolicy` block.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[schemars(title = "networkPolicy", description = "netfence configuration: the `networkPolicy` block of Helm values")]
+pub struct Config {
+    /// `false` passes every document through unchanged.
+    pub enabled: bool,
+    /// Egress rules (NetworkPolicyEgressRule) appended, once, to every policy that restricts
+    /// egress of specific pods (not to namespace-wide baselines such as a default-deny).
+    #[serde(deserialize_with = "de_egress_rules")]
+    #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
+    pub egress: Vec<NetworkPolicyEgressRule>,
+    /// Bitnami's name for the same thing; appended after `egress`.
+    #[serde(deserialize_with = "de_egress_rules")]
+    #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
+    pub extra_egress: Vec<NetworkPolicyEgressRule>,
+    /// The DNS egress rule injected into egress-restricting policies and the allow-DNS policies.
+    pub dns: Dns,
+    /// Per-namespace default-deny plus allow-DNS.
+    pub default_deny: DefaultDeny,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            egress: vec![],
+            extra_egress: vec![],
+            dns: Dns::default(),
+            default_deny: DefaultDeny::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the block from a JSON value (the `networkPolicy` key of merged values, or a KRM
+    /// function config's `spec`). `prefix` names the block in error paths.
+    pub fn from_value(value: Value, prefix: &str) -> Result<Config> {
+        let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+        let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.inner().to_string();
+            // Validators report the path below the field as "<sub-path>: <message>".
+            let (sub, message) = match inner.split_once(": ") {
+                Some((sub, msg)) if sub.starts_with(['[', '.']) => (sub.to_string(), msg.to_string()),
+                _ => (String::new(), inner),
+            };
+            let base = if path == "." { prefix.to_string() } else { format!("{prefix}.{path}") };
+            Error::config(format!("{base}{sub}"), message)
+        })?;
+        config.validate(prefix)?;
+        Ok(config)
+    }
+
+    /// Checks that need more than one field.
+    fn validate(&self, prefix: &str) -> Result<()> {
+        if self.dns.profile == DnsProfile::Custom && self.dns.namespace.is_none() && self.dns.ip_blocks.is_empty() {
+            return Err(Error::config(
+                format!("{prefix}.dns"),
+                "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every extra egress rule, `egress` first.
+    pub fn extra_rules(&self) -> impl Iterator<Item = &NetworkPolicyEgressRule> {
+        self.egress.iter().chain(&self.extra_egress)
+    }
+}
+
+/// Where cluster DNS lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsProfile {
+    /// CoreDNS/kube-dns pods (`k8s-app: kube-dns`) in kube-system, UDP and TCP 53.
+    #[default]
+    KubeDns,
+    /// kube-dns plus the NodeLocal DNSCache address (hostNetwork, so only an ipBlock reaches it).
+    NodeLocal,
+    /// OpenShift's DNS pods in `openshift-dns`, UDP and TCP 5353 (policies see the port after DNAT).
+    Openshift,
+    /// Everything from `namespace`, `podSelector`, `ports` and `ipBlocks`.
+    Custom,
+}
+
+/// The `dns` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Dns {
+    /// `false`: inject no DNS rule and generate no allow-DNS policies.
+    pub enabled: bool,
+    /// Which DNS to allow.
+    pub profile: DnsProfile,
+    /// NodeLocal DNSCache address (profile node-local).
+    pub node_local_address: String,
+    /// Namespace of the DNS pods (profile custom).
+    pub namespace: Option<String>,
+    /// Labels of the DNS pods (profile custom).
+    #[serde(deserialize_with = "de_opt_selector")]
+    #[schemars(with = "Option<LabelSelector>")]
+    pub pod_selector: Option<LabelSelector>,
+    /// Ports (profile custom; default UDP and TCP 53).
+    #[serde(deserialize_with = "de_ports")]
+    #[schemars(with = "Option<Vec<NetworkPolicyPort>>")]
+    pub ports: Vec<NetworkPolicyPort>,
+    /// Extra DNS addresses as CIDRs (profile custom).
+    #[serde(deserialize_with = "de_cidrs")]
+    pub ip_blocks: Vec<String>,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns {
+            enabled: true,
+            profile: DnsProfile::KubeDns,
+            node_local_address: "169.254.20.10".into(),
+            namespace: None,
+            pod_selector: None,
+            ports: vec![],
+            ip_blocks: vec![],
+        }
+    }
+}
+
+/// A NetworkPolicy direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+pub enum PolicyType {
+    /// Incoming traffic.
+    Ingress,
+    /// Outgoing traffic.
+    Egress,
+}
+
+impl PolicyType {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::Ingress => "Ingress",
+            PolicyType::Egress => "Egress",
+        }
+    }
+}
+
+/// The `defaultDeny` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct DefaultDeny {
+    /// `false`: generate no default-deny or allow-DNS policies.
+    pub enabled: bool,
+    /// Directions the default-deny policy isolates.
+    pub policy_types: Vec<PolicyType>,
+    /// Namespaces that get no default-deny.
+    pub exclude_namespaces: Vec<String>,
+}
+
+impl Default for DefaultDeny {
+    fn default() -> Self {
+        DefaultDeny {
+            enabled: true,
+            policy_types: vec![PolicyType::Ingress, PolicyType::Egress],
+            exclude_namespaces: vec!["kube-system".into(), "kube-public".into(), "kube-node-lease".into()],
+        }
+    }
+}
+
+/// The JSON Schema of the `networkPolicy` block (`netfence schema`).
+pub fn json_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
+}
+
+fn de_egress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyEgressRule>, D::Error> {
+    let raw = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
+    raw.iter()
+        .enumerate()
+        .map(|(i, v)| k8s::egress_rule(v).map_err(|e| serde::de::Error::custom(e.at_index(i))))
+        .collect()
+}
+
+fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyPort>, D::Error> {
+    let raw = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
+    raw.iter().enumerate().map(|(i, v)| k8s::port(v).map_err(|e| serde::de::Error::custom(e.at_index(i)))).collect()
+}
+
+fn de_opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LabelSelector>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => k8s::label_selector(&v).map(Some).map_err(|e| serde::de::Error::custom(e.under(""))),
+    }
+}
+
+fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let raw = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
+    for (i, c) in raw.iter().enumerate() {
+        k8s::cidr(c).map_err(|e| serde::de::Error::custom(e.at_index(i)))?;
+    }
+    Ok(raw)
+}

@@ -1,0 +1,20 @@
+//! netfence adds the network isolation every chart forgets, where rendered manifests flow:
+//! as a Helm post-renderer, a kustomize/kpt KRM function, or inside an Argo CD plugin.
+//!
+//! Layers, top to bottom (data never flows back up):
+//! - [`stream`]: split a manifest stream into documents, keep their bytes, write them back;
+//! - [`model`]: the typed view transforms and analysis share (objects, namespaces, policies);
+//! - [`config`]: the `networkPolicy` values block, strictly validated;
+//! - [`transform`]: the policy transforms (`dns`, `egress_merge`, `default_deny`);
+//! - [`render`]: the post-renderer pipeline tying them together;
+//! - [`cli`]: command-line parsing and exit codes (`main.rs` only calls it).
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod render;
+pub mod stream;
+pub mod transform;
+
+pub use error::{Error, Result};

@@ -1,0 +1,264 @@
+//! The typed view of a render that transforms and analysis share: which objects exist, in which
+//! namespaces, and the NetworkPolicies (as editable JSON plus a typed spec for reasoning).
+//! Built once per run from a [`Stream`].
+
+pub mod policy;
+pub mod scope;
+pub mod selector;
+pub mod workload;
+
+use crate::error::{DocRef, Error, Result};
+use crate::stream::header::{Header, HELM4_FILENAME};
+use crate::stream::Stream;
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use selector::Labels;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+pub use workload::Workload;
+
+/// One Kubernetes object of the input: a top-level document or an item of a `kind: List`.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Position of its document in [`Stream::docs`].
+    pub doc: usize,
+    /// Index in the `items` of a List document, `None` for a top-level document.
+    pub item: Option<usize>,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The namespace it lives in after defaulting; `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// Where it is, for messages.
+    pub doc_ref: DocRef,
+}
+
+/// A NetworkPolicy of the input.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Index into [`Model::objects`].
+    pub object: usize,
+    /// Namespace after defaulting.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The whole object, edited in place by transforms (key order and unknown fields kept).
+    pub value: Value,
+    /// Typed view of `spec`, kept in step with `value` by [`Policy::refresh`].
+    pub spec: NetworkPolicySpec,
+    /// Whether a transform changed `value`.
+    pub changed: bool,
+}
+
+impl Policy {
+    /// Re-reads [`Policy::spec`] after `value` was edited, and marks the policy changed.
+    pub fn refresh(&mut self) {
+        self.spec = serde_json::from_value(self.value["spec"].clone()).unwrap_or_default();
+        self.changed = true;
+    }
+
+    /// The `spec` object, created if absent.
+    pub fn spec_mut(&mut self) -> &mut serde_json::Map<String, Value> {
+        let obj = self.value.as_object_mut().expect("a policy is an object");
+        let spec = obj.entry("spec").or_insert_with(|| Value::Object(Default::default()));
+        if !spec.is_object() {
+            *spec = Value::Object(Default::default());
+        }
+        spec.as_object_mut().expect("just made an object")
+    }
+}
+
+/// What to parse beyond what every render needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    /// Parse workloads (pod-template labels, container ports).
+    pub workloads: bool,
+}
+
+/// Everything the transforms and analysis know about a render.
+#[derive(Debug, Default)]
+pub struct Model {
+    /// The namespace of namespaced objects that do not set one.
+    pub default_namespace: String,
+    /// Every object, in stream order (List items in place of their List).
+    pub objects: Vec<Object>,
+    /// Every NetworkPolicy (`networking.k8s.io/v1`).
+    pub policies: Vec<Policy>,
+    /// Workloads (filled only when [`Needs::workloads`] was asked for).
+    pub workloads: Vec<Workload>,
+    /// Every namespace the render places objects in or declares, with its labels.
+    pub namespaces: BTreeMap<String, Labels>,
+    /// Parsed `kind: List` documents by document position (their items may be edited).
+    pub lists: BTreeMap<usize, Value>,
+    /// The chart name from Helm 4's filename annotation, when the input carries it.
+    pub helm4_chart: Option<String>,
+}
+
+impl Model {
+    /// Builds the model of `stream`, placing objects without a namespace in `default_namespace`.
+    pub fn build(stream: &Stream, default_namespace: &str, needs: Needs) -> Result<Model> {
+        let mut model = Model { default_namespace: default_namespace.to_string(), ..Default::default() };
+        let crd_scopes = scope::crd_scopes(stream.docs.iter().filter_map(|d| d.header.as_ref()));
+        let mut declared_ns: BTreeMap<String, Labels> = BTreeMap::new();
+        for (pos, doc) in stream.docs.iter().enumerate() {
+            let Some(header) = &doc.header else { continue };
+            let wanted = |kind: &str| {
+                is_policy_kind(kind) || kind == "Namespace" || (needs.workloads && workload::is_workload_kind(kind))
+            };
+            let is_list = header.kind.ends_with("List") && header.api_version == "v1";
+            if !(header.needs_full_parse || is_list || wanted(&header.kind)) {
+                model.push_object(pos, None, header, doc.doc_ref(), &crd_scopes);
+                continue;
+            }
+            let value = doc.value(stream.format)?;
+            let items = match (is_list, value.get("items")) {
+                (true, Some(Value::Array(items))) => Some(items.clone()),
+                _ => None,
+            };
+            match items {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let mut item_ref = doc.doc_ref();
+                        let h = header_of(item);
+                        item_ref.id = Some(format!("{}/{} in items[{i}]", h.kind, h.name));
+                        if !item.is_object() {
+                            return Err(Error::Input {
+                                doc: item_ref,
+                                message: format!("items[{i}] is not an object"),
+                            });
+                        }
+                        let obj = model.push_object(pos, Some(i), &h, item_ref, &crd_scopes);
+                        model.add_details(obj, item, needs, &mut declared_ns)?;
+                    }
+                    model.lists.insert(pos, value);
+                }
+                None => {
+                    let h = if header.needs_full_parse { header_of(&value) } else { header.clone() };
+                    let obj = model.push_object(pos, None, &h, doc.doc_ref(), &crd_scopes);
+                    model.add_details(obj, &value, needs, &mut declared_ns)?;
+                }
+            }
+        }
+        // A namespace is known from the objects placed in it and from Namespace objects.
+        let used: BTreeSet<String> = model.objects.iter().filter_map(|o| o.namespace.clone()).collect();
+        for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
+            let labels = selector::namespace_labels(&ns, declared_ns.get(&ns));
+            model.namespaces.insert(ns, labels);
+        }
+        model.helm4_chart = stream
+            .docs
+            .iter()
+            .filter_map(|d| d.header.as_ref()?.helm4_filename.as_deref())
+            .find_map(|f| f.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
+        Ok(model)
+    }
+
+    fn push_object(
+        &mut self,
+        doc: usize,
+        item: Option<usize>,
+        h: &Header,
+        doc_ref: DocRef,
+        crd_scopes: &scope::CrdScopes,
+    ) -> usize {
+        let namespace = if scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes) {
+            None
+        } else {
+            Some(h.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.default_namespace.clone()))
+        };
+        self.objects.push(Object {
+            doc,
+            item,
+            api_version: h.api_version.clone(),
+            kind: h.kind.clone(),
+            name: h.name.clone(),
+            namespace,
+            doc_ref,
+        });
+        self.objects.len() - 1
+    }
+
+    /// Records what a fully parsed object contributes: a policy, a namespace's labels, a workload.
+    fn add_details(
+        &mut self,
+        obj: usize,
+        value: &Value,
+        needs: Needs,
+        declared_ns: &mut BTreeMap<String, Labels>,
+    ) -> Result<()> {
+        let o = &self.objects[obj];
+        if is_policy_kind(&o.kind) && o.api_version.starts_with("networking.k8s.io/") {
+            let spec_value = value.get("spec").cloned().unwrap_or(Value::Null);
+            let spec: NetworkPolicySpec = if spec_value.is_null() {
+                NetworkPolicySpec::default()
+            } else {
+                serde_path_to_error::deserialize(spec_value).map_err(|e| Error::Input {
+                    doc: o.doc_ref.clone(),
+                    message: format!("invalid NetworkPolicy: spec.{}: {}", e.path(), e.inner()),
+                })?
+            };
+            self.policies.push(Policy {
+                object: obj,
+                namespace: o.namespace.clone().unwrap_or_default(),
+                name: o.name.clone(),
+                value: value.clone(),
+                spec,
+                changed: false,
+            });
+        } else if o.kind == "Namespace" && o.api_version == "v1" {
+            let labels = labels_at(value, &["metadata", "labels"]);
+            declared_ns.insert(o.name.clone(), labels);
+        } else if needs.workloads && workload::is_workload_kind(&o.kind) {
+            if let Some(w) = workload::from_object(obj, o, value) {
+                self.workloads.push(w);
+            }
+        }
+        Ok(())
+    }
+
+    /// Namespaces that hold objects or are declared, except those in `exclude`.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+}
+
+/// Whether `kind` is a NetworkPolicy (any API group; callers check the group).
+fn is_policy_kind(kind: &str) -> bool {
+    kind == "NetworkPolicy"
+}
+
+/// The identity fields of a parsed object.
+pub fn header_of(value: &Value) -> Header {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    let meta = value.get("metadata");
+    Header {
+        api_version: s(value.get("apiVersion")),
+        kind: s(value.get("kind")),
+        name: s(meta.and_then(|m| m.get("name"))),
+        namespace: meta.and_then(|m| m.get("namespace")).and_then(Value::as_str).map(str::to_string),
+        helm4_filename: meta
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(HELM4_FILENAME))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        crd: None,
+        line: 1,
+        needs_full_parse: false,
+    }
+}
+
+/// A string map at `path` (labels, annotations), ignoring non-string values.
+pub fn labels_at(value: &Value, path: &[&str]) -> Labels {
+    let mut v = value;
+    for key in path {
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return Labels::new(),
+        }
+    }
+    v.as_object()
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default()
+}

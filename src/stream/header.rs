@@ -1,0 +1,280 @@
+//! A fast look at one document: validates its YAML syntax and reads the few fields netfence
+//! needs from every document (kind, name, namespace, the Helm 4 filename annotation, a CRD's
+//! scope) without building a tree.
+//!
+//! Most documents in a render are never changed, so building a full value for each would be
+//! wasted work: walking parser events is about twice as fast as deserialising, and keeps the
+//! memory footprint at the size of the input.
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+/// Annotation Helm 4 puts on every document it hands to a post-renderer.
+pub const HELM4_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
+
+/// The fields of a document's top level that every transform may need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// `apiVersion`, empty when absent.
+    pub api_version: String,
+    /// `kind`, empty when absent.
+    pub kind: String,
+    /// `metadata.name`, empty when absent.
+    pub name: String,
+    /// `metadata.namespace`, if set.
+    pub namespace: Option<String>,
+    /// The Helm 4 `postrenderer.helm.sh/postrender-filename` annotation, if set.
+    pub helm4_filename: Option<String>,
+    /// For a CustomResourceDefinition: `spec.names.kind` and whether `spec.scope` is `Cluster`.
+    pub crd: Option<(String, bool)>,
+    /// 1-based line (within the chunk) where the document's content starts.
+    pub line: usize,
+    /// The walk met an alias, merge key or tag where a captured field lives, so the captured
+    /// values may be incomplete: the caller must parse the document fully.
+    pub needs_full_parse: bool,
+}
+
+/// What a chunk holds.
+#[derive(Debug)]
+pub enum Probe {
+    /// Only comments, white space or an empty document.
+    Empty,
+    /// A mapping at the top level.
+    Object(Header),
+    /// A scalar or sequence at the top level (not a Kubernetes object).
+    NotAnObject {
+        /// 1-based line within the chunk.
+        line: usize,
+    },
+}
+
+/// A syntax error inside a chunk.
+#[derive(Debug)]
+pub struct SyntaxError {
+    /// 1-based line within the chunk.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The parser's description.
+    pub message: String,
+}
+
+enum Top {
+    Null,
+    Map,
+    Other(usize),
+}
+
+enum Frame {
+    Map { key: Option<String> },
+    Seq,
+}
+
+/// Walks the events of one chunk, validating it and capturing its [`Header`].
+pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    // Keys of the enclosing mappings, outermost first (sequences push "").
+    let mut path: Vec<String> = Vec::new();
+    let mut header = Header::default();
+    // What the top-level node is: `None` before it is seen.
+    let mut top: Option<Top> = None;
+    let mut docs = 0;
+    let (mut crd_kind, mut crd_cluster) = (None, false);
+
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| SyntaxError {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: e.info().to_string(),
+        })?;
+        // A scalar or collection start in key position is a key, not a value.
+        let in_key_position = matches!(stack.last(), Some(Frame::Map { key: None }));
+        match event {
+            Event::DocumentStart(..) => {
+                docs += 1;
+                if docs > 1 {
+                    return Err(SyntaxError {
+                        line: span.start.line(),
+                        column: 1,
+                        message: "a second document starts without a '---' marker".into(),
+                    });
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if stack.is_empty() {
+                    // Top-level scalar: `null`/empty is an empty document, anything else is not an object.
+                    let empty = style == ScalarStyle::Plain && matches!(&*value, "" | "~" | "null" | "Null" | "NULL");
+                    top = Some(if empty { Top::Null } else { Top::Other(span.start.line()) });
+                    continue;
+                }
+                if in_key_position {
+                    if value == "<<" {
+                        header.needs_full_parse = true;
+                    }
+                    set_key(&mut stack, value.into_owned());
+                    continue;
+                }
+                if anchor != 0 || tag.is_some() {
+                    header.needs_full_parse |= path.len() <= 3;
+                }
+                let key = current_key(&stack);
+                capture(&path, key, &value, &mut header, &mut crd_kind, &mut crd_cluster);
+                clear_key(&mut stack);
+            }
+            Event::Alias(_) => {
+                if path.len() <= 3 {
+                    header.needs_full_parse = true;
+                }
+                if in_key_position {
+                    set_key(&mut stack, String::new());
+                } else {
+                    clear_key(&mut stack);
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if stack.is_empty() {
+                    // The top-level node; a sequence is walked too, to validate its syntax.
+                    if matches!(event, Event::MappingStart(..)) {
+                        header.line = span.start.line();
+                        top = Some(Top::Map);
+                        stack.push(Frame::Map { key: None });
+                    } else {
+                        top = Some(Top::Other(span.start.line()));
+                        stack.push(Frame::Seq);
+                    }
+                    continue;
+                }
+                if in_key_position {
+                    // A complex key: never one of ours.
+                    header.needs_full_parse |= path.len() <= 2;
+                    set_key(&mut stack, String::new());
+                }
+                let key = current_key(&stack).unwrap_or_default().to_owned();
+                path.push(key);
+                stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { key: None }
+                } else {
+                    Frame::Seq
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                if !stack.is_empty() {
+                    path.pop();
+                    clear_key(&mut stack);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let (Some(kind), true) = (crd_kind, header.kind == "CustomResourceDefinition") {
+        header.crd = Some((kind, crd_cluster));
+    }
+    Ok(match top {
+        None | Some(Top::Null) => Probe::Empty,
+        Some(Top::Other(line)) => Probe::NotAnObject { line },
+        Some(Top::Map) => Probe::Object(header),
+    })
+}
+
+fn set_key(stack: &mut [Frame], key: String) {
+    if let Some(Frame::Map { key: k }) = stack.last_mut() {
+        *k = Some(key);
+    }
+}
+
+fn clear_key(stack: &mut [Frame]) {
+    if let Some(Frame::Map { key }) = stack.last_mut() {
+        *key = None;
+    }
+}
+
+fn current_key(stack: &[Frame]) -> Option<&str> {
+    match stack.last() {
+        Some(Frame::Map { key: Some(k) }) => Some(k),
+        _ => None,
+    }
+}
+
+/// Stores a scalar value if it sits at one of the paths netfence reads.
+fn capture(
+    path: &[String],
+    key: Option<&str>,
+    value: &str,
+    header: &mut Header,
+    crd_kind: &mut Option<String>,
+    crd_cluster: &mut bool,
+) {
+    let Some(key) = key else { return };
+    let parents: Vec<&str> = path.iter().map(String::as_str).collect();
+    match (parents.as_slice(), key) {
+        ([], "apiVersion") => header.api_version = value.to_owned(),
+        ([], "kind") => header.kind = value.to_owned(),
+        (["metadata"], "name") => header.name = value.to_owned(),
+        (["metadata"], "namespace") => header.namespace = Some(value.to_owned()),
+        (["metadata", "annotations"], HELM4_FILENAME) => header.helm4_filename = Some(value.to_owned()),
+        (["spec"], "scope") => *crd_cluster = value == "Cluster",
+        (["spec", "names"], "kind") => *crd_kind = Some(value.to_owned()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(text: &str) -> Header {
+        match probe(text).unwrap() {
+            Probe::Object(h) => h,
+            other => panic!("expected object, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_identity_fields() {
+        let h = object(
+            "---\n# Source: x\nkind: Service\nmetadata:\n  name: web\n  labels: {name: nope}\n  namespace: \"shop\"\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'c/templates/s.yaml'\napiVersion: v1\nspec:\n  ports: [{name: x}]\n",
+        );
+        assert_eq!((h.kind.as_str(), h.name.as_str(), h.api_version.as_str()), ("Service", "web", "v1"));
+        assert_eq!(h.namespace.as_deref(), Some("shop"));
+        assert_eq!(h.helm4_filename.as_deref(), Some("c/templates/s.yaml"));
+        assert_eq!(h.line, 3);
+        assert!(!h.needs_full_parse);
+    }
+
+    #[test]
+    fn nested_keys_with_the_same_name_are_not_captured() {
+        let h = object("kind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    metadata:\n      name: inner\n      namespace: other\n");
+        assert_eq!(h.name, "a");
+        assert_eq!(h.namespace, None);
+    }
+
+    #[test]
+    fn reads_json_and_crd_scope() {
+        let h = object(
+            r#"{"kind":"CustomResourceDefinition","metadata":{"name":"x"},"spec":{"scope":"Cluster","names":{"kind":"Foo"}}}"#,
+        );
+        assert_eq!(h.crd, Some(("Foo".into(), true)));
+    }
+
+    #[test]
+    fn classifies_empty_and_non_objects() {
+        assert!(matches!(probe("# only a comment\n").unwrap(), Probe::Empty));
+        assert!(matches!(probe("---\n").unwrap(), Probe::Empty));
+        assert!(matches!(probe("--- null\n").unwrap(), Probe::Empty));
+        assert!(matches!(probe("- a\n- b\n").unwrap(), Probe::NotAnObject { line: 1 }));
+        assert!(matches!(probe("just text\n").unwrap(), Probe::NotAnObject { .. }));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_lines() {
+        let err = probe("a: 1\nb:\n  c: 1\n d: 2\n").unwrap_err();
+        assert_eq!(err.line, 4);
+        assert!(probe("a: [1, 2\n").is_err());
+    }
+
+    #[test]
+    fn aliases_near_the_top_ask_for_a_full_parse() {
+        assert!(object("kind: A\nmetadata: &m {name: a}\nother: *m\n").needs_full_parse);
+    }
+}

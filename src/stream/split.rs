@@ -1,0 +1,118 @@
+//! Byte-level splitting of a YAML stream into per-document chunks.
+//!
+//! The chunks partition the input exactly (their concatenation is the input), which is what lets
+//! netfence pass untouched documents through byte for byte. A chunk starts at every line that begins
+//! with `---` followed by white space or the end of the line: YAML forbids such a line inside block
+//! and multi-line flow scalars (the `c-forbidden` production), and top-level block scalars must be
+//! indented, so for valid YAML this marks a document boundary.
+
+use memchr::memchr;
+
+/// One document's bytes inside the input, with the 1-based line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// Byte offset of the chunk's first byte.
+    pub start: usize,
+    /// Byte offset one past the chunk's last byte.
+    pub end: usize,
+    /// 1-based line number of the chunk's first line in the whole input.
+    pub line: usize,
+}
+
+/// Splits a YAML stream at its `---` document markers.
+///
+/// The first chunk always starts at offset 0 (it may hold only comments, or be empty when the
+/// input starts with `---`; empty chunks are dropped).
+pub fn split_yaml(input: &[u8]) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut pos = 0;
+    let mut line = 1;
+    while pos < input.len() {
+        if pos != start && is_marker(&input[pos..]) {
+            chunks.push(Chunk { start, end: pos, line: start_line });
+            start = pos;
+            start_line = line;
+        }
+        match memchr(b'\n', &input[pos..]) {
+            Some(nl) => {
+                pos += nl + 1;
+                line += 1;
+            }
+            None => pos = input.len(),
+        }
+    }
+    if start < input.len() {
+        chunks.push(Chunk { start, end: input.len(), line: start_line });
+    }
+    chunks
+}
+
+/// Whether a line (given as the rest of the input from its first byte) is a `---` marker.
+fn is_marker(rest: &[u8]) -> bool {
+    rest.starts_with(b"---") && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Splits a stream of concatenated JSON values (`{...}\n{...}`) into chunks.
+///
+/// Each chunk runs from the end of the previous value to the end of this one, so leading white
+/// space stays with the value that follows it and the chunks still partition the input.
+pub fn split_json(input: &[u8]) -> Result<Vec<Chunk>, (usize, serde_json::Error)> {
+    let mut chunks = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(input).into_iter::<serde::de::IgnoredAny>();
+    let mut start = 0;
+    let mut line = 1;
+    while let Some(item) = stream.next() {
+        if let Err(e) = item {
+            return Err((chunks.len(), e));
+        }
+        let end = stream.byte_offset();
+        chunks.push(Chunk { start, end, line });
+        line += memchr::memchr_iter(b'\n', &input[start..end]).count();
+        start = end;
+    }
+    if start < input.len() {
+        // Trailing white space belongs to the last chunk so that nothing is lost.
+        match chunks.last_mut() {
+            Some(last) => last.end = input.len(),
+            None => chunks.push(Chunk { start, end: input.len(), line }),
+        }
+    }
+    Ok(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(input: &str) -> Vec<&str> {
+        split_yaml(input.as_bytes()).iter().map(|c| &input[c.start..c.end]).collect()
+    }
+
+    #[test]
+    fn splits_at_markers_and_partitions_the_input() {
+        let input = "# lead\na: 1\n---\n# Source: x\nb: 2\n--- {c: 3}\n---\r\nd: |\n  ---\n  x\n";
+        let p = pieces(input);
+        assert_eq!(p, vec!["# lead\na: 1\n", "---\n# Source: x\nb: 2\n", "--- {c: 3}\n", "---\r\nd: |\n  ---\n  x\n"]);
+        assert_eq!(p.concat(), input);
+        let lines: Vec<usize> = split_yaml(input.as_bytes()).iter().map(|c| c.line).collect();
+        assert_eq!(lines, vec![1, 3, 6, 7]);
+    }
+
+    #[test]
+    fn dashes_that_are_not_markers_stay_inside() {
+        assert_eq!(pieces("a: ---\n----\nb: 1\n"), vec!["a: ---\n----\nb: 1\n"]);
+        assert_eq!(pieces("---"), vec!["---"]);
+        assert!(pieces("").is_empty());
+    }
+
+    #[test]
+    fn json_values_are_split_with_their_leading_space() {
+        let input = "{\"a\":1}\n {\"b\":\n2}\n";
+        let chunks = split_json(input.as_bytes()).unwrap();
+        let p: Vec<&str> = chunks.iter().map(|c| &input[c.start..c.end]).collect();
+        assert_eq!(p, vec!["{\"a\":1}", "\n {\"b\":\n2}\n"]);
+        assert_eq!(chunks[1].line, 1);
+    }
+}
