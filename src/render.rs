@@ -55,8 +55,9 @@ pub fn render<'a>(input: &'a [u8], options: &RenderOptions) -> Result<Rendered<'
     if !options.config.enabled {
         return Ok(Rendered { stream, replaced: BTreeMap::new(), appended: Vec::new() });
     }
-    let mut model = Model::build(&stream, &options.namespace, Needs::default())?;
-    let appended = transform::apply(&mut model, &options.config);
+    let needs = Needs { workloads: options.config.needs_workloads() };
+    let mut model = Model::build(&stream, &options.namespace, needs)?;
+    let appended = transform::apply(&mut model, &options.config)?;
     let replaced = changed_documents(&mut model);
     tracing::info!(changed = replaced.len(), added = appended.len(), "render done");
     Ok(Rendered { stream, replaced, appended })

@@ -5,6 +5,7 @@
 //! selectors, ports) are checked as strictly as the API server would (see [`k8s`]).
 
 pub mod k8s;
+pub mod platform;
 pub mod values;
 
 use crate::error::{Error, Result};
@@ -34,6 +35,16 @@ pub struct Config {
     pub dns: Dns,
     /// Per-namespace default-deny plus allow-DNS.
     pub default_deny: DefaultDeny,
+    /// Edges of the namespace policy matrix.
+    pub allow: Vec<platform::Allow>,
+    /// Internet egress (any address but private ranges) for chosen pods.
+    pub external_egress: Vec<platform::ExternalEgress>,
+    /// Egress to the Kubernetes API server for chosen pods.
+    pub kube_api: platform::KubeApi,
+    /// Ingress for `kubectl port-forward` (relaxed; off by default).
+    pub port_forward: platform::PortForward,
+    /// A policy for every workload that no policy selects.
+    pub workload_policies: platform::WorkloadPolicies,
 }
 
 impl Default for Config {
@@ -44,6 +55,11 @@ impl Default for Config {
             extra_egress: vec![],
             dns: Dns::default(),
             default_deny: DefaultDeny::default(),
+            allow: vec![],
+            external_egress: vec![],
+            kube_api: platform::KubeApi::default(),
+            port_forward: platform::PortForward::default(),
+            workload_policies: platform::WorkloadPolicies::default(),
         }
     }
 }
@@ -77,6 +93,14 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the transforms need the render's workloads (pod labels, container ports).
+    pub fn needs_workloads(&self) -> bool {
+        !self.allow.is_empty()
+            || !self.external_egress.is_empty()
+            || !self.kube_api.from.is_empty()
+            || self.workload_policies.enabled
     }
 
     /// Every extra egress rule, `egress` first.

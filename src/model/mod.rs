@@ -141,18 +141,40 @@ impl Model {
                 }
             }
         }
+        model.finish(&declared_ns, stream.docs.iter().filter_map(|d| d.header.as_ref()?.helm4_filename.as_deref()));
+        Ok(model)
+    }
+
+    /// Builds the model of already parsed objects (a KRM `ResourceList`'s `items`): item `i` is
+    /// "document" `i` (see [`Object::doc`]). Same defaulting and details as [`Model::build`].
+    pub fn from_items(items: &[Value], default_namespace: &str, needs: Needs) -> Result<Model> {
+        let mut model = Model { default_namespace: default_namespace.to_string(), ..Default::default() };
+        let headers: Vec<Header> = items.iter().map(header_with_crd).collect();
+        let crd_scopes = scope::crd_scopes(headers.iter());
+        let mut declared_ns: BTreeMap<String, Labels> = BTreeMap::new();
+        for (pos, (item, header)) in items.iter().zip(&headers).enumerate() {
+            let id = (!header.kind.is_empty()).then(|| format!("{}/{}", header.kind, header.name));
+            let doc_ref = DocRef { index: pos + 1, line: 1, id };
+            if !item.is_object() {
+                return Err(Error::Input { doc: doc_ref, message: "not a Kubernetes object (not a mapping)".into() });
+            }
+            let obj = model.push_object(pos, None, header, doc_ref, &crd_scopes);
+            model.add_details(obj, item, needs, &mut declared_ns)?;
+        }
+        model.finish(&declared_ns, headers.iter().filter_map(|h| h.helm4_filename.as_deref()));
+        Ok(model)
+    }
+
+    /// Records the namespaces (those objects are placed in, and declared ones) and the Helm 4 chart.
+    fn finish<'a>(&mut self, declared_ns: &BTreeMap<String, Labels>, helm4_files: impl Iterator<Item = &'a str>) {
         // A namespace is known from the objects placed in it and from Namespace objects.
-        let used: BTreeSet<String> = model.objects.iter().filter_map(|o| o.namespace.clone()).collect();
+        let used: BTreeSet<String> = self.objects.iter().filter_map(|o| o.namespace.clone()).collect();
         for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
             let labels = selector::namespace_labels(&ns, declared_ns.get(&ns));
-            model.namespaces.insert(ns, labels);
+            self.namespaces.insert(ns, labels);
         }
-        model.helm4_chart = stream
-            .docs
-            .iter()
-            .filter_map(|d| d.header.as_ref()?.helm4_filename.as_deref())
-            .find_map(|f| f.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
-        Ok(model)
+        self.helm4_chart =
+            helm4_files.into_iter().find_map(|f| f.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
     }
 
     fn push_object(
@@ -247,6 +269,18 @@ pub fn header_of(value: &Value) -> Header {
         line: 1,
         needs_full_parse: false,
     }
+}
+
+/// [`header_of`] plus, for a CustomResourceDefinition, its kind and scope (as the probe reads them).
+fn header_with_crd(value: &Value) -> Header {
+    let mut h = header_of(value);
+    if h.kind == "CustomResourceDefinition" {
+        let spec = value.get("spec");
+        let kind = spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")).and_then(Value::as_str);
+        let cluster = spec.and_then(|s| s.get("scope")).and_then(Value::as_str) == Some("Cluster");
+        h.crd = kind.map(|k| (k.to_string(), cluster));
+    }
+    h
 }
 
 /// A string map at `path` (labels, annotations), ignoring non-string values.

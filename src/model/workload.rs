@@ -32,6 +32,28 @@ pub struct Workload {
     pub ports: Vec<ContainerPort>,
     /// Whether the pods use the node's network (then NetworkPolicies do not apply to them).
     pub host_network: bool,
+    /// For a Pod: its controller (the `ownerReferences` entry with `controller: true`, unless
+    /// it is a Node, as for static pods), which names the workload the pod belongs to.
+    pub owner: Option<Owner>,
+}
+
+/// The controller of a Pod, from its `ownerReferences`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// `kind`, empty when the reference does not say.
+    pub kind: String,
+    /// `name`.
+    pub name: String,
+}
+
+/// The controller named by a Pod's `metadata.ownerReferences` (the first entry with
+/// `controller: true`), unless it is a Node (static pods are their own workload).
+pub fn controller_of(value: &Value) -> Option<Owner> {
+    let refs = value.pointer("/metadata/ownerReferences")?.as_array()?;
+    let r = refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))?;
+    let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let owner = Owner { kind: field("kind"), name: field("name") };
+    (owner.kind != "Node" && !owner.name.is_empty()).then_some(owner)
 }
 
 /// Kinds that create pods.
@@ -78,5 +100,6 @@ pub fn from_object(index: usize, object: &Object, value: &Value) -> Option<Workl
         pod_labels: labels_at(template, &["metadata", "labels"]),
         ports,
         host_network: spec.and_then(|s| s.get("hostNetwork")).and_then(Value::as_bool).unwrap_or(false),
+        owner: if object.kind == "Pod" { controller_of(value) } else { None },
     })
 }

@@ -6,29 +6,16 @@
 //! equivalent policy gets no second one.
 
 use super::dns::{self, DnsRule};
-use super::{new_policy, unique_name};
+use super::{generated, Generated};
 use crate::config::{Config, PolicyType};
 use crate::model::{policy, Model};
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Base name of the generated default-deny policy.
 pub const DEFAULT_DENY: &str = "netfence-default-deny";
 /// Base name of the generated allow-DNS policy.
 pub const ALLOW_DNS: &str = "netfence-allow-dns";
-
-/// A policy generated for a namespace.
-#[derive(Debug, Clone)]
-pub struct Generated {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-    /// Typed spec, for the other transforms' checks.
-    pub spec: NetworkPolicySpec,
-    /// The whole object.
-    pub value: Value,
-}
 
 /// Whether `spec` denies everything in direction `t` for the whole namespace: it selects every
 /// pod, isolates that direction and has no rule for it.
@@ -67,7 +54,7 @@ pub fn generate(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> V
                 "podSelector": {},
                 "policyTypes": types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             });
-            out.push(generated(&ns, unique_name(model, &taken, &ns, DEFAULT_DENY), spec));
+            out.push(generated(model, &taken, &ns, DEFAULT_DENY, spec));
         }
         if let Some(rule) = dns_rule {
             if cfg.policy_types.contains(&PolicyType::Egress) && !dns::has_baseline(model, &out, rule, &ns) {
@@ -77,14 +64,9 @@ pub fn generate(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> V
                     "policyTypes": ["Egress"],
                     "egress": [rule.to_value()],
                 });
-                out.push(generated(&ns, unique_name(model, &taken, &ns, ALLOW_DNS), spec));
+                out.push(generated(model, &taken, &ns, ALLOW_DNS, spec));
             }
         }
     }
     out
-}
-
-fn generated(namespace: &str, name: String, spec: Value) -> Generated {
-    let typed = serde_json::from_value(spec.clone()).unwrap_or_default();
-    Generated { namespace: namespace.to_string(), value: new_policy(namespace, &name, spec), name, spec: typed }
 }

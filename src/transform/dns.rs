@@ -1,7 +1,7 @@
 //! DNS egress: the rule every egress-restricting policy needs, and the check whether a policy
 //! already allows DNS (judged by what its rules allow, not by how they are written).
 
-use super::default_deny::Generated;
+use super::Generated;
 use crate::config::{Dns, DnsProfile};
 use crate::model::policy::{self, Target};
 use crate::model::selector::{self, Labels};
@@ -32,9 +32,7 @@ impl DnsRule {
     /// Builds the rule for the configured profile.
     pub fn new(dns: &Dns) -> DnsRule {
         let udp_tcp = |port: i32| vec![("UDP".to_string(), port), ("TCP".to_string(), port)];
-        let (ns, pod_labels, ports, cidrs): (Option<String>, Labels, Ports, Vec<String>) = match dns
-            .profile
-        {
+        let (ns, pod_labels, ports, cidrs): (Option<String>, Labels, Ports, Vec<String>) = match dns.profile {
             DnsProfile::KubeDns => {
                 (Some("kube-system".into()), labels(&[("k8s-app", "kube-dns")]), udp_tcp(53), vec![])
             }
@@ -170,5 +168,27 @@ pub fn inject(model: &mut Model, rule: &DnsRule, generated: &[Generated]) {
         }
         egress.as_array_mut().expect("just made an array").push(value.clone());
         p.refresh();
+    }
+}
+
+/// Gives generated egress-restricting policies the DNS rule when their namespace has no
+/// allow-DNS baseline (e.g. default-deny is off), so a generated policy never breaks DNS.
+pub fn inject_generated(model: &Model, rule: &DnsRule, generated: &mut [Generated]) {
+    let needy: Vec<usize> = (0..generated.len())
+        .filter(|&i| {
+            let g = &generated[i];
+            policy::restricts_egress(&g.spec)
+                && !rule.allowed_by(&g.spec, &g.namespace)
+                && !has_baseline(model, generated, rule, &g.namespace)
+        })
+        .collect();
+    for i in needy {
+        let g = &mut generated[i];
+        if let Some(egress) = g.value["spec"]["egress"].as_array_mut() {
+            egress.insert(0, rule.to_value());
+        } else {
+            g.value["spec"]["egress"] = serde_json::json!([rule.to_value()]);
+        }
+        g.spec = serde_json::from_value(g.value["spec"].clone()).unwrap_or_default();
     }
 }

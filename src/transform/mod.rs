@@ -2,13 +2,22 @@
 //! policies in place (marking them changed) or returns new objects. Each is idempotent on its
 //! own, so running netfence on its own output changes nothing.
 
+pub mod allow_matrix;
 pub mod default_deny;
 pub mod dns;
 pub mod egress_merge;
+pub mod external_egress;
+pub mod groups;
+pub mod kube_api;
+pub mod port_forward;
+pub mod sides;
+pub mod workload_policies;
 
 use crate::config::Config;
+use crate::error::Result;
 use crate::model::Model;
 use crate::stream::header::HELM4_FILENAME;
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use serde_json::{json, Value};
 
 /// Label put on every object netfence generates.
@@ -17,25 +26,42 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "netfence"
 /// The file name Helm 4 is told to list generated objects under (`<chart>/templates/<this>`).
 pub const HELM4_GENERATED_FILE: &str = "netfence-generated.yaml";
 
-/// Runs every enabled transform; returns the new objects to append, in output order.
-pub fn apply(model: &mut Model, config: &Config) -> Vec<Value> {
+/// Runs every enabled transform; returns the new objects to append, in output order: per
+/// namespace baselines, matrix edges, external egress, API egress, port-forward, workload policies.
+pub fn apply(model: &mut Model, config: &Config) -> Result<Vec<Value>> {
     if !config.enabled {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
-    let generated = default_deny::generate(model, config, dns_rule.as_ref());
+    let mut generated = default_deny::generate(model, config, dns_rule.as_ref());
+    let mut taken: Vec<(String, String)> = generated.iter().map(|g| (g.namespace.clone(), g.name.clone())).collect();
+
+    let mut edges = groups::Groups::default();
+    allow_matrix::collect(model, config, &mut edges)?;
+    let workload = workload_policies::generate(model, config, dns_rule.as_ref(), &mut edges, &mut taken);
+    generated.extend(edges.into_policies(model, &mut taken, "netfence-allow"));
+    let mut external = groups::Groups::default();
+    external_egress::collect(model, config, &mut external)?;
+    generated.extend(external.into_policies(model, &mut taken, "netfence-external-egress"));
+    let mut api = groups::Groups::default();
+    kube_api::collect(model, config, &mut api)?;
+    generated.extend(api.into_policies(model, &mut taken, "netfence-kube-api"));
+    generated.extend(port_forward::generate(model, config, &mut taken)?);
+    generated.extend(workload);
+
     if let Some(rule) = &dns_rule {
         dns::inject(model, rule, &generated);
+        dns::inject_generated(model, rule, &mut generated);
     }
     egress_merge::apply(model, config);
     let mut out: Vec<Value> = generated.into_iter().map(|g| g.value).collect();
     if let Some(chart) = &model.helm4_chart {
         for value in &mut out {
-            value["metadata"]["annotations"] =
-                json!({ HELM4_FILENAME: format!("{chart}/templates/{HELM4_GENERATED_FILE}") });
+            value["metadata"]["annotations"][HELM4_FILENAME] =
+                json!(format!("{chart}/templates/{HELM4_GENERATED_FILE}"));
         }
     }
-    out
+    Ok(out)
 }
 
 /// A new NetworkPolicy object with netfence's label.
@@ -50,6 +76,26 @@ pub fn new_policy(namespace: &str, name: &str, spec: Value) -> Value {
         },
         "spec": spec,
     }))
+}
+
+/// A policy generated for a namespace.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Typed spec, for the other transforms' checks.
+    pub spec: NetworkPolicySpec,
+    /// The whole object.
+    pub value: Value,
+}
+
+/// A generated policy named `base` (made unique in its namespace, see [`unique_name`]).
+pub fn generated(model: &Model, taken: &[(String, String)], namespace: &str, base: &str, spec: Value) -> Generated {
+    let name = unique_name(model, taken, namespace, base);
+    let typed = serde_json::from_value(spec.clone()).unwrap_or_default();
+    Generated { namespace: namespace.to_string(), value: new_policy(namespace, &name, spec), name, spec: typed }
 }
 
 /// Picks `base`, or `base-2`, `base-3`… so that no policy in `namespace` already has the name.

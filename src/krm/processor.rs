@@ -1,0 +1,170 @@
+//! The transformation of a ResourceList: the same model and transforms as `render`, applied to
+//! `items` instead of a manifest stream (kyaml's `ResourceListProcessor`).
+//!
+//! Items marked `config.kubernetes.io/local-config` (the function config file kpt lists among
+//! the items, the Kptfile) are not resources: they are not modelled or transformed, and are
+//! handed back unchanged, because kpt deletes the file of every item a function does not return.
+//! The `functionConfig` is never added to the items.
+
+use super::function_config::{self, FunctionConfig};
+use super::resource_list::{self, KrmResult, ResourceList, Severity};
+use super::results;
+use crate::error::{Error, Result};
+use crate::model::{Model, Needs};
+use crate::transform;
+use serde_json::Value;
+
+/// A check run on the output resources, whose findings join `results` (the hook for the lint
+/// findings of `--check`). Findings with severity `error` make the run exit 1.
+pub type Check<'a> = dyn Fn(&[Value]) -> Vec<KrmResult> + 'a;
+
+/// What the processor needs besides the ResourceList.
+#[derive(Default)]
+pub struct Processor<'a> {
+    /// Namespace of items without one when the function config sets none (`-n`, `$HELM_NAMESPACE`…).
+    pub namespace: Option<String>,
+    /// Used when neither the function config nor [`Processor::namespace`] names a namespace.
+    pub fallback_namespace: String,
+    /// Extra checks on the output.
+    pub checks: Vec<Box<Check<'a>>>,
+}
+
+/// Where a new item's file goes under kpt: `netfence/<namespace>/<name>.yaml`.
+pub fn new_item_path(namespace: &str, name: &str) -> String {
+    format!("netfence/{namespace}/{name}.yaml")
+}
+
+impl Processor<'_> {
+    /// Transforms `list` in place and fills its `results`. On error the items are left as they
+    /// were, an `error` result describes the problem, and the error is returned.
+    pub fn process(&self, list: &mut ResourceList) -> Result<()> {
+        let fc = match function_config::parse(list.function_config.as_ref()) {
+            Ok(fc) => fc,
+            Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
+        };
+        let namespace = fc
+            .namespace
+            .clone()
+            .or_else(|| self.namespace.clone().filter(|n| !n.is_empty()))
+            .unwrap_or_else(|| self.fallback_namespace.clone());
+        // Resources move out of the list and come back, changed or not, in their places.
+        let mut slots: Vec<Option<Value>> = std::mem::take(&mut list.items).into_iter().map(Some).collect();
+        let positions: Vec<usize> = (0..slots.len())
+            .filter(|&i| slots[i].as_ref().is_some_and(|item| !resource_list::is_local_config(item)))
+            .collect();
+        let mut resources: Vec<Value> = positions.iter().filter_map(|&i| slots[i].take()).collect();
+        let mut found = Vec::new();
+        let outcome = transform_items(&mut resources, &positions, &fc, &namespace, &mut found);
+        for (pos, item) in positions.into_iter().zip(resources) {
+            slots[pos] = Some(item);
+        }
+        list.items = slots.into_iter().flatten().collect();
+        let added = outcome.map_err(|failure| fail(list, failure))?;
+        list.results.extend(found);
+        // Under kpt (items carry their file), new items get a file of their own.
+        let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
+        for mut item in added {
+            if kpt_paths {
+                let path = new_item_path(
+                    item["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    item["metadata"]["name"].as_str().unwrap_or_default(),
+                );
+                item["metadata"]["annotations"][resource_list::PATH] = Value::String(path);
+            }
+            list.items.push(item);
+        }
+        if !self.checks.is_empty() {
+            let resources: Vec<Value> =
+                list.items.iter().filter(|i| !resource_list::is_local_config(i)).cloned().collect();
+            for check in &self.checks {
+                list.results.extend(check(&resources));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records a failure as an `error` result and returns the error for stderr.
+fn fail(list: &mut ResourceList, failure: Failure) -> Error {
+    list.results.push(failure.result);
+    failure.error
+}
+
+/// An error, as a result for the ResourceList and as an error for stderr and the exit code.
+#[derive(Debug)]
+struct Failure {
+    result: KrmResult,
+    error: Error,
+}
+
+/// Runs the model and the transforms over the resources (`positions` are their indices among
+/// the items, for messages). Changed resources are replaced in place; returns the new objects.
+fn transform_items(
+    resources: &mut [Value],
+    positions: &[usize],
+    fc: &FunctionConfig,
+    namespace: &str,
+    found: &mut Vec<KrmResult>,
+) -> Result<Vec<Value>, Failure> {
+    let config = &fc.config;
+    if !config.enabled {
+        found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
+        return Ok(Vec::new());
+    }
+    // Workloads are always modelled: the warnings need them.
+    let mut model = Model::from_items(resources, namespace, Needs { workloads: true })
+        .map_err(|e| model_failure(resources, positions, e))?;
+    let added = transform::apply(&mut model, config).map_err(|e| model_failure(resources, positions, e))?;
+    let mut changed = Vec::new();
+    for p in model.policies.iter().filter(|p| p.changed) {
+        resources[model.objects[p.object].doc] = p.value.clone();
+        changed.push(format!("{}/{}", p.namespace, p.name));
+    }
+    found.push(results::summary(&added, &changed));
+    found.extend(results::warnings(&model, resources, config, fc.namespace.is_some()));
+    Ok(added)
+}
+
+/// The result and error of an invalid function config.
+fn config_failure(function_config: Option<&Value>, e: Error) -> Failure {
+    let (path, message) = match &e {
+        Error::Config { path, message } => (path.clone(), message.clone()),
+        other => (String::new(), other.to_string()),
+    };
+    let mut result = KrmResult::new(Severity::Error, format!("invalid function config: {path}: {message}"));
+    if let Some(fc) = function_config.filter(|v| v.is_object()) {
+        result = result.about(fc);
+    }
+    if !path.is_empty() {
+        result = result.at(path.clone());
+    }
+    Failure { result, error: Error::config(format!("functionConfig.{path}"), message) }
+}
+
+/// Model and transform failures, with the item they are about.
+fn model_failure(resources: &[Value], positions: &[usize], e: Error) -> Failure {
+    match e {
+        Error::Input { doc, message } => {
+            let i = doc.index.saturating_sub(1);
+            let what = doc.id.clone().map(|id| format!(" ({id})")).unwrap_or_default();
+            let mut result = KrmResult::new(Severity::Error, message.clone());
+            if let Some(item) = resources.get(i) {
+                result = result.about(item);
+            }
+            let at = positions.get(i).copied().unwrap_or(i);
+            // Named by the item's place in the list (a stream's document and line mean nothing here).
+            Failure { result, error: Error::config(format!("items[{at}]{what}"), message) }
+        }
+        Error::Config { path, message } => {
+            // The transforms name configuration fields by their place in the values' block.
+            let path = match path.strip_prefix(crate::config::values::KEY) {
+                Some(rest) => format!("spec{rest}"),
+                None => path,
+            };
+            let result =
+                KrmResult::new(Severity::Error, format!("invalid function config: {path}: {message}")).at(path.clone());
+            Failure { result, error: Error::config(format!("functionConfig.{path}"), message) }
+        }
+        other => Failure { result: KrmResult::new(Severity::Error, other.to_string()), error: other },
+    }
+}

@@ -1,0 +1,158 @@
+//! Resolving the pods named in platform configuration (edge sides, allowance targets) against
+//! the render: namespaces, `"*"`, pod selectors and workloads.
+
+use crate::config::platform::Side;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::selector;
+use crate::model::Model;
+use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::{json, Value};
+
+/// A set of pods: all pods of `namespace` matching `selector`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pods {
+    /// The namespace.
+    pub namespace: String,
+    /// The pods (empty selector: all of them).
+    pub selector: LabelSelector,
+    /// The workload they belong to, when the side named one.
+    pub workload: Option<String>,
+    /// The workload's container ports (empty when not a workload or it declares none).
+    pub ports: Vec<NetworkPolicyPort>,
+}
+
+impl Pods {
+    /// A key that identifies the pod set: namespace plus the selector's JSON.
+    pub fn key(&self) -> (String, String) {
+        (self.namespace.clone(), serde_json::to_string(&self.selector).unwrap_or_default())
+    }
+
+    /// The peer that selects these pods from a policy in any namespace.
+    pub fn peer(&self) -> NetworkPolicyPeer {
+        NetworkPolicyPeer {
+            namespace_selector: Some(selector::from_labels([("kubernetes.io/metadata.name", self.namespace.as_str())])),
+            pod_selector: (!selector::is_empty(&self.selector)).then(|| self.selector.clone()),
+            ip_block: None,
+        }
+    }
+
+    /// A short readable name for policies about these pods: the workload, the label values, or
+    /// empty for a whole namespace.
+    pub fn slug(&self) -> String {
+        if let Some(w) = &self.workload {
+            return w.clone();
+        }
+        let values: Vec<&str> = self.selector.match_labels.iter().flatten().map(|(_, v)| v.as_str()).collect();
+        let mut slug: String =
+            values.join("-").to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        if self.selector.match_expressions.as_ref().is_some_and(|e| !e.is_empty())
+            || slug.is_empty() && !selector::is_empty(&self.selector)
+        {
+            slug = format!("{slug}-sel{:08x}", fnv(&self.key().1));
+        }
+        slug.trim_matches('-').chars().take(40).collect::<String>().trim_matches('-').to_string()
+    }
+
+    /// The policy spec's `podSelector` for these pods.
+    pub fn pod_selector_value(&self) -> Value {
+        serde_json::to_value(&self.selector).unwrap_or_else(|_| json!({}))
+    }
+}
+
+/// A small stable hash for names (FNV-1a, 32 bits).
+fn fnv(text: &str) -> u32 {
+    text.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193))
+}
+
+/// The namespaces netfence manages: those of the render not excluded from default-deny.
+pub fn managed_namespaces(model: &Model, config: &Config) -> Vec<String> {
+    let excluded = &config.default_deny.exclude_namespaces;
+    model.namespace_names().filter(|ns| !excluded.iter().any(|e| e == ns)).map(str::to_string).collect()
+}
+
+/// Resolves a side to pod sets. `path` names it in errors (`networkPolicy.allow[0].from`);
+/// `require_selector` rejects sides that would select whole namespaces.
+pub fn resolve(side: &Side, model: &Model, config: &Config, path: &str, require_selector: bool) -> Result<Vec<Pods>> {
+    let err = |field: &str, msg: String| Error::config(format!("{path}{field}"), msg);
+    if let Some(name) = &side.workload {
+        if side.namespaces.is_some() || side.pod_selector.is_some() {
+            return Err(err("", "a workload side takes only `namespace` besides `workload`".into()));
+        }
+        let candidates: Vec<_> = model
+            .workloads
+            .iter()
+            .filter(|w| &w.name == name && side.namespace.as_ref().is_none_or(|ns| ns == "*" || ns == &w.namespace))
+            .collect();
+        let w = match candidates.as_slice() {
+            [] => {
+                let known: Vec<String> =
+                    model.workloads.iter().map(|w| format!("{}/{}", w.namespace, w.name)).collect();
+                return Err(err(
+                    ".workload",
+                    format!("unknown workload {name:?} (workloads in this render: {})", list(&known)),
+                ));
+            }
+            [w] => *w,
+            many => {
+                let places: Vec<String> = many.iter().map(|w| format!("{}/{}", w.namespace, w.name)).collect();
+                return Err(err(
+                    ".workload",
+                    format!("{name:?} is ambiguous ({}); set `namespace`", places.join(", ")),
+                ));
+            }
+        };
+        if w.pod_labels.is_empty() {
+            return Err(err(".workload", format!("workload {name:?} has no pod labels to select it by")));
+        }
+        let ports = w
+            .ports
+            .iter()
+            .map(|p| NetworkPolicyPort {
+                protocol: Some(p.protocol.clone()),
+                port: Some(IntOrString::Int(p.port)),
+                end_port: None,
+            })
+            .collect();
+        return Ok(vec![Pods {
+            namespace: w.namespace.clone(),
+            selector: selector::from_labels(w.pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            workload: Some(w.name.clone()),
+            ports,
+        }]);
+    }
+    let selector = side.pod_selector.clone().unwrap_or_default();
+    if require_selector && selector::is_empty(&selector) {
+        return Err(err("", "needs a non-empty `podSelector` or a `workload`".into()));
+    }
+    let names: Vec<String> = match (&side.namespace, &side.namespaces) {
+        (Some(_), Some(_)) => return Err(err("", "set `namespace` or `namespaces`, not both".into())),
+        (Some(ns), None) if ns == "*" => managed_namespaces(model, config),
+        (Some(ns), None) => vec![ns.clone()],
+        (None, Some(list)) if !list.is_empty() => list.clone(),
+        (None, Some(_)) => return Err(err(".namespaces", "is empty".into())),
+        (None, None) if require_selector => vec![model.default_namespace.clone()],
+        (None, None) => return Err(err("", "needs `namespace`, `namespaces` or `workload`".into())),
+    };
+    for (i, ns) in names.iter().enumerate() {
+        if !model.namespaces.contains_key(ns) {
+            let field = if side.namespaces.is_some() { format!(".namespaces[{i}]") } else { ".namespace".into() };
+            let known: Vec<String> = model.namespaces.keys().cloned().collect();
+            return Err(err(&field, format!("unknown namespace {ns:?} (namespaces in this render: {})", list(&known))));
+        }
+    }
+    Ok(names
+        .into_iter()
+        .map(|namespace| Pods { namespace, selector: selector.clone(), workload: None, ports: vec![] })
+        .collect())
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
