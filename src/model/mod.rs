@@ -50,6 +50,9 @@ pub struct Policy {
     pub spec: NetworkPolicySpec,
     /// Whether a transform changed `value`.
     pub changed: bool,
+    /// Whether netfence generated it (label `app.kubernetes.io/managed-by: netfence`), in an
+    /// earlier run: such policies are regenerated, not edited.
+    pub managed: bool,
 }
 
 impl Policy {
@@ -228,6 +231,8 @@ impl Model {
                 value: value.clone(),
                 spec,
                 changed: false,
+                managed: value.pointer("/metadata/labels/app.kubernetes.io~1managed-by").and_then(Value::as_str)
+                    == Some("netfence"),
             });
         } else if o.kind == "Namespace" && o.api_version == "v1" {
             let labels = labels_at(value, &["metadata", "labels"]);

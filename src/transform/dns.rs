@@ -152,7 +152,7 @@ pub fn inject(model: &mut Model, rule: &DnsRule, generated: &[Generated]) {
     let value = rule.to_value();
     for i in 0..model.policies.len() {
         let p = &model.policies[i];
-        if !policy::restricts_egress(&p.spec) || rule.allowed_by(&p.spec, &p.namespace) {
+        if p.managed || !policy::restricts_egress(&p.spec) || rule.allowed_by(&p.spec, &p.namespace) {
             continue;
         }
         let deny_all = policy::selects_whole_namespace(&p.spec) && p.spec.egress.as_ref().is_none_or(|e| e.is_empty());
@@ -171,15 +171,17 @@ pub fn inject(model: &mut Model, rule: &DnsRule, generated: &[Generated]) {
     }
 }
 
-/// Gives generated egress-restricting policies the DNS rule when their namespace has no
-/// allow-DNS baseline (e.g. default-deny is off), so a generated policy never breaks DNS.
+/// Gives generated egress-restricting policies the DNS rule by the same rule as [`inject`]:
+/// every one that does not allow DNS, except a deny-all completed by an allow-DNS baseline.
 pub fn inject_generated(model: &Model, rule: &DnsRule, generated: &mut [Generated]) {
     let needy: Vec<usize> = (0..generated.len())
         .filter(|&i| {
             let g = &generated[i];
+            let deny_all =
+                policy::selects_whole_namespace(&g.spec) && g.spec.egress.as_ref().is_none_or(|e| e.is_empty());
             policy::restricts_egress(&g.spec)
                 && !rule.allowed_by(&g.spec, &g.namespace)
-                && !has_baseline(model, generated, rule, &g.namespace)
+                && !(deny_all && has_baseline(model, generated, rule, &g.namespace))
         })
         .collect();
     for i in needy {

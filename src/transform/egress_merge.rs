@@ -16,7 +16,7 @@ pub fn apply(model: &mut Model, config: &Config) {
     }
     let mut targets = 0;
     for p in &mut model.policies {
-        if !policy::restricts_egress(&p.spec) || policy::selects_whole_namespace(&p.spec) {
+        if p.managed || !policy::restricts_egress(&p.spec) || policy::selects_whole_namespace(&p.spec) {
             continue;
         }
         targets += 1;

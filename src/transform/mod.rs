@@ -61,7 +61,29 @@ pub fn apply(model: &mut Model, config: &Config) -> Result<Vec<Value>> {
                 json!(format!("{chart}/templates/{HELM4_GENERATED_FILE}"));
         }
     }
-    Ok(out)
+    Ok(reconcile(model, out))
+}
+
+/// Matches generated policies with netfence's own policies of an earlier run (same namespace
+/// and name): an identical one stays as it is, a different one is updated in place; only
+/// policies new to the input are returned for appending. This is what makes a second run a no-op.
+fn reconcile(model: &mut Model, generated: Vec<Value>) -> Vec<Value> {
+    let mut fresh = Vec::new();
+    for value in generated {
+        let id = (value["metadata"]["namespace"].as_str(), value["metadata"]["name"].as_str());
+        let existing =
+            model.policies.iter_mut().find(|p| p.managed && (Some(p.namespace.as_str()), Some(p.name.as_str())) == id);
+        match existing {
+            Some(p) if p.value == value => {}
+            Some(p) => {
+                tracing::debug!(namespace = %p.namespace, policy = %p.name, "updating a policy of an earlier run");
+                p.value = value;
+                p.refresh();
+            }
+            None => fresh.push(value),
+        }
+    }
+    fresh
 }
 
 /// A new NetworkPolicy object with netfence's label.
@@ -100,8 +122,10 @@ pub fn generated(model: &Model, taken: &[(String, String)], namespace: &str, bas
 
 /// Picks `base`, or `base-2`, `base-3`… so that no policy in `namespace` already has the name.
 pub fn unique_name(model: &Model, extra: &[(String, String)], namespace: &str, base: &str) -> String {
+    // netfence's own policies from an earlier run do not count: they are regenerated under the
+    // same names (see `reconcile`).
     let taken = |name: &str| {
-        model.policies.iter().any(|p| p.namespace == namespace && p.name == name)
+        model.policies.iter().any(|p| !p.managed && p.namespace == namespace && p.name == name)
             || extra.iter().any(|(ns, n)| ns == namespace && n == name)
     };
     if !taken(base) {

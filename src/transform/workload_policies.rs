@@ -32,7 +32,8 @@ pub fn generate(
         .filter(|w| !w.host_network && !w.pod_labels.is_empty())
         .filter(|w| {
             !model.policies.iter().any(|p| {
-                p.namespace == w.namespace
+                !p.managed
+                    && p.namespace == w.namespace
                     && !policy::selects_whole_namespace(&p.spec)
                     && p.spec.pod_selector.as_ref().is_some_and(|s| selector::matches(s, &w.pod_labels))
             })
