@@ -3,8 +3,10 @@
 //! Exit codes: 0 success; 1 a verdict (reserved for analysis commands: differences, findings);
 //! 2 bad input, configuration or usage; 3 an I/O error.
 
+use crate::analysis;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
+use crate::krm;
 use crate::render::{self, RenderOptions};
 use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
@@ -31,8 +33,38 @@ pub struct Cli {
 pub enum Command {
     /// Read manifests on stdin, write them with network policies added on stdout (default).
     Render(RenderArgs),
-    /// Print the JSON Schema of the `networkPolicy` configuration block.
-    Schema,
+    /// Print the JSON Schema of the `networkPolicy` configuration block (or of `NetFence`).
+    Schema(SchemaArgs),
+    /// Show who can reach whom: a namespace table, or the workload list (np-guard connlist too).
+    Matrix(analysis::command::MatrixArgs),
+    /// Explain whether SRC may connect to DST, and which policies and rules decide it.
+    Explain(analysis::command::ExplainArgs),
+    /// List the connections BEFORE and AFTER differ in (exit 1 when they differ).
+    Diff(analysis::command::DiffArgs),
+    /// Check the connectivity against an intent file (exit 1 when it does not match).
+    Verify(analysis::command::VerifyArgs),
+    /// Lint the policies (exit 1 on errors).
+    Check(analysis::command::CheckArgs),
+}
+
+/// Options of `schema`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SchemaArgs {
+    /// Which schema: the values' `networkPolicy` block, or the `NetFence` function config.
+    #[arg(long, value_enum, default_value_t = SchemaKind::NetworkPolicy)]
+    pub kind: SchemaKind,
+}
+
+/// The schemas `netfence schema` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// The `networkPolicy` block of Helm values.
+    #[default]
+    #[value(name = "networkPolicy")]
+    NetworkPolicy,
+    /// The `netfence.dev/v1alpha1` `NetFence` function config.
+    #[value(name = "NetFence")]
+    NetFence,
 }
 
 /// Options of `render`.
@@ -45,10 +77,22 @@ pub struct RenderArgs {
     /// $ARGOCD_APP_NAMESPACE, else "default"].
     #[arg(short, long)]
     pub namespace: Option<String>,
+    /// A `NetFence` object (netfence.dev/v1alpha1) configuring netfence instead of values files:
+    /// its `spec`, and `spec.namespace` for documents without one (the legacy kustomize plugin).
+    #[arg(long, value_name = "FILE", conflicts_with = "values")]
+    pub config: Option<PathBuf>,
+    /// Read a KRM `ResourceList` and answer with one (automatic when stdin holds a ResourceList).
+    #[arg(long)]
+    pub krm: bool,
 }
 
 impl RenderArgs {
     fn options(&self) -> Result<RenderOptions> {
+        if let Some(file) = &self.config {
+            let fc = krm::function_config::load_file(file)?;
+            let namespace = default_namespace(self.namespace.clone().filter(|n| !n.is_empty()).or(fc.namespace));
+            return Ok(RenderOptions { namespace, config: fc.config });
+        }
         let config = if self.values.is_empty() { Config::default() } else { config::values::load(&self.values)? };
         Ok(RenderOptions { namespace: default_namespace(self.namespace.clone()), config })
     }
@@ -101,8 +145,17 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => run_render(&cli.render),
         Some(Command::Render(args)) => run_render(&args),
-        Some(Command::Schema) => {
-            let text = serde_json::to_string_pretty(&config::json_schema()).unwrap_or_default();
+        Some(Command::Matrix(args)) => analysis::command::matrix(&args),
+        Some(Command::Explain(args)) => analysis::command::explain(&args),
+        Some(Command::Diff(args)) => analysis::command::diff(&args),
+        Some(Command::Verify(args)) => analysis::command::verify(&args),
+        Some(Command::Check(args)) => analysis::command::check(&args),
+        Some(Command::Schema(args)) => {
+            let schema = match args.kind {
+                SchemaKind::NetworkPolicy => config::json_schema(),
+                SchemaKind::NetFence => krm::function_config::json_schema(),
+            };
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
             write_stdout(format!("{text}\n").as_bytes())?;
             Ok(0)
         }
@@ -110,8 +163,11 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_render(args: &RenderArgs) -> Result<u8> {
-    let options = args.options()?;
     let input = read_stdin()?;
+    if args.krm || krm::is_resource_list(&input) {
+        return run_krm(args, &input, Vec::new());
+    }
+    let options = args.options()?;
     let rendered = render::render(&input, &options)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -120,8 +176,27 @@ fn run_render(args: &RenderArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The KRM function: a ResourceList in, a ResourceList out. `checks` add findings to `results`
+/// (the hook for lint findings).
+pub fn run_krm(args: &RenderArgs, input: &[u8], checks: Vec<Box<krm::Check>>) -> Result<u8> {
+    if !args.values.is_empty() || args.config.is_some() {
+        return Err(Error::config("-f/--config", "a ResourceList is configured by its functionConfig, not by files"));
+    }
+    if !krm::is_resource_list(input) {
+        return Err(Error::config("--krm", "stdin is not a ResourceList (apiVersion config.kubernetes.io/v1)"));
+    }
+    let processor =
+        krm::Processor { namespace: args.namespace.clone(), fallback_namespace: default_namespace(None), checks };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    krm::run(input, &processor, &mut out)
+}
+
 fn read_stdin() -> Result<Vec<u8>> {
-    let mut input = Vec::new();
+    // When stdin is a file, read it into a buffer of exactly its size: growing a Vec by doubling
+    // would briefly hold two copies, which dominates peak memory on large inputs.
+    let size_hint = std::fs::metadata("/dev/stdin").ok().filter(|m| m.is_file()).map_or(0, |m| m.len() as usize);
+    let mut input = Vec::with_capacity(size_hint + 1);
     std::io::stdin()
         .lock()
         .read_to_end(&mut input)

@@ -7,11 +7,15 @@
 //! - [`config`]: the `networkPolicy` values block, strictly validated;
 //! - [`transform`]: the policy transforms (`dns`, `egress_merge`, `default_deny`);
 //! - [`render`]: the post-renderer pipeline tying them together;
+//! - [`analysis`]: connectivity analysis of the same model (matrix, explain, diff, verify, check);
+//! - [`krm`]: the KRM function (a `ResourceList` in and out) over the same model and transforms;
 //! - [`cli`]: command-line parsing and exit codes (`main.rs` only calls it).
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod krm;
 pub mod model;
 pub mod render;
 pub mod stream;

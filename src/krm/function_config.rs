@@ -51,7 +51,11 @@ pub struct NetFence {
 
 /// `spec` of [`NetFence`]: the `networkPolicy` block plus `namespace`.
 #[derive(Debug, Clone, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "NetFence spec",
+    description = "The fields of the `networkPolicy` block of Helm values, plus `namespace`"
+)]
 pub struct NetFenceSpec {
     /// Namespace of namespaced items without `metadata.namespace` (default: `-n`, else
     /// `$HELM_NAMESPACE`, else `$ARGOCD_APP_NAMESPACE`, else `default`).
@@ -109,7 +113,12 @@ pub enum FlatKind {
 pub const CONFIGMAP_KEYS: &[FlatKey] = &[
     FlatKey { key: "namespace", target: "namespace", kind: FlatKind::String, help: "namespace of items without one" },
     FlatKey { key: "enabled", target: "enabled", kind: FlatKind::Bool, help: "false: change nothing" },
-    FlatKey { key: "dns", target: "dns.enabled", kind: FlatKind::Bool, help: "false: no DNS rules or allow-DNS policies" },
+    FlatKey {
+        key: "dns",
+        target: "dns.enabled",
+        kind: FlatKind::Bool,
+        help: "false: no DNS rules or allow-DNS policies",
+    },
     FlatKey {
         key: "dnsProfile",
         target: "dns.profile",
@@ -174,7 +183,10 @@ pub fn parse(function_config: Option<&Value>) -> Result<FunctionConfig> {
 pub fn from_netfence(map: &Map<String, Value>) -> Result<FunctionConfig> {
     for key in map.keys() {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
-            return Err(Error::config(key.clone(), "unknown field, expected one of `apiVersion`, `kind`, `metadata`, `spec`"));
+            return Err(Error::config(
+                key.clone(),
+                "unknown field, expected one of `apiVersion`, `kind`, `metadata`, `spec`",
+            ));
         }
     }
     let mut spec = match map.get("spec") {
@@ -243,7 +255,8 @@ fn from_configmap(map: &Map<String, Value>) -> Result<FunctionConfig> {
             match key {
                 Some(k) => {
                     let rest = &path[format!("spec.{}", k.target).len()..];
-                    let message = if rest.is_empty() { message } else { format!("{}: {message}", rest.trim_start_matches('.')) };
+                    let message =
+                        if rest.is_empty() { message } else { format!("{}: {message}", rest.trim_start_matches('.')) };
                     Error::config(format!("data.{}", k.key), message)
                 }
                 None => Error::config("data", format!("{path}: {message}")),
@@ -289,7 +302,8 @@ pub fn load_file(path: &std::path::Path) -> Result<FunctionConfig> {
     let value = crate::stream::parse_value(&text, crate::stream::Format::Yaml).map_err(|(line, message)| {
         Error::config(format!("{}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default()), message)
     })?;
-    let map = value.as_object().ok_or_else(|| Error::config(path.display().to_string(), "expected a NetFence object"))?;
+    let map =
+        value.as_object().ok_or_else(|| Error::config(path.display().to_string(), "expected a NetFence object"))?;
     let (api_version, kind) = (map.get("apiVersion").and_then(Value::as_str), map.get("kind").and_then(Value::as_str));
     if (api_version, kind) != (Some(API_VERSION), Some(KIND)) {
         return Err(Error::config(at("kind".into()), format!("expected apiVersion {API_VERSION}, kind {KIND}")));
@@ -337,7 +351,10 @@ mod tests {
         assert!(err_path(bad_port).starts_with("spec.egress[0].ports[0]"));
         assert_eq!(err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"dsn": {}}})), "spec.dsn");
         assert_eq!(err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "sepc": {}})), "sepc");
-        assert_eq!(err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"namespace": "A_B"}})), "spec.namespace");
+        assert_eq!(
+            err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"namespace": "A_B"}})),
+            "spec.namespace"
+        );
         assert_eq!(err_path(json!({"apiVersion": "netfence.dev/v2", "kind": KIND})), "apiVersion");
         assert_eq!(err_path(json!({"apiVersion": "v1", "kind": "Secret"})), "kind");
     }

@@ -6,9 +6,10 @@
 //! handed back unchanged, because kpt deletes the file of every item a function does not return.
 //! The `functionConfig` is never added to the items.
 
-use super::function_config::{self, FunctionConfig};
+use super::function_config;
 use super::resource_list::{self, KrmResult, ResourceList, Severity};
 use super::results;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{Model, Needs};
 use crate::transform;
@@ -21,9 +22,10 @@ pub type Check<'a> = dyn Fn(&[Value]) -> Vec<KrmResult> + 'a;
 /// What the processor needs besides the ResourceList.
 #[derive(Default)]
 pub struct Processor<'a> {
-    /// Namespace of items without one when the function config sets none (`-n`, `$HELM_NAMESPACE`…).
+    /// Namespace of items without one, before the function config's `spec.namespace` (`-n`).
     pub namespace: Option<String>,
-    /// Used when neither the function config nor [`Processor::namespace`] names a namespace.
+    /// Used when neither [`Processor::namespace`] nor the function config names a namespace
+    /// (`$HELM_NAMESPACE`, `$ARGOCD_APP_NAMESPACE`, `default`).
     pub fallback_namespace: String,
     /// Extra checks on the output.
     pub checks: Vec<Box<Check<'a>>>,
@@ -42,11 +44,9 @@ impl Processor<'_> {
             Ok(fc) => fc,
             Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
         };
-        let namespace = fc
-            .namespace
-            .clone()
-            .or_else(|| self.namespace.clone().filter(|n| !n.is_empty()))
-            .unwrap_or_else(|| self.fallback_namespace.clone());
+        let flag = self.namespace.clone().filter(|n| !n.is_empty());
+        let configured = flag.is_some() || fc.namespace.is_some();
+        let namespace = flag.or_else(|| fc.namespace.clone()).unwrap_or_else(|| self.fallback_namespace.clone());
         // Resources move out of the list and come back, changed or not, in their places.
         let mut slots: Vec<Option<Value>> = std::mem::take(&mut list.items).into_iter().map(Some).collect();
         let positions: Vec<usize> = (0..slots.len())
@@ -54,12 +54,20 @@ impl Processor<'_> {
             .collect();
         let mut resources: Vec<Value> = positions.iter().filter_map(|&i| slots[i].take()).collect();
         let mut found = Vec::new();
-        let outcome = transform_items(&mut resources, &positions, &fc, &namespace, &mut found);
+        let outcome = transform_items(&mut resources, &positions, &fc.config, &namespace, configured, &mut found);
         for (pos, item) in positions.into_iter().zip(resources) {
             slots[pos] = Some(item);
         }
         list.items = slots.into_iter().flatten().collect();
-        let added = outcome.map_err(|failure| fail(list, failure))?;
+        let added = outcome.map_err(|mut failure| {
+            // A configuration error found by a transform is about the function config object.
+            if let (Some(_), None, Some(fc)) =
+                (&failure.result.field, &failure.result.resource_ref, &list.function_config)
+            {
+                failure.result = failure.result.clone().about(fc);
+            }
+            fail(list, failure)
+        })?;
         list.results.extend(found);
         // Under kpt (items carry their file), new items get a file of their own.
         let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
@@ -85,7 +93,7 @@ impl Processor<'_> {
 }
 
 /// Records a failure as an `error` result and returns the error for stderr.
-fn fail(list: &mut ResourceList, failure: Failure) -> Error {
+fn fail(list: &mut ResourceList, failure: Box<Failure>) -> Error {
     list.results.push(failure.result);
     failure.error
 }
@@ -102,11 +110,11 @@ struct Failure {
 fn transform_items(
     resources: &mut [Value],
     positions: &[usize],
-    fc: &FunctionConfig,
+    config: &Config,
     namespace: &str,
+    namespace_configured: bool,
     found: &mut Vec<KrmResult>,
-) -> Result<Vec<Value>, Failure> {
-    let config = &fc.config;
+) -> Result<Vec<Value>, Box<Failure>> {
     if !config.enabled {
         found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
         return Ok(Vec::new());
@@ -121,29 +129,30 @@ fn transform_items(
         changed.push(format!("{}/{}", p.namespace, p.name));
     }
     found.push(results::summary(&added, &changed));
-    found.extend(results::warnings(&model, resources, config, fc.namespace.is_some()));
+    found.extend(results::warnings(&model, resources, config, namespace_configured));
     Ok(added)
 }
 
 /// The result and error of an invalid function config.
-fn config_failure(function_config: Option<&Value>, e: Error) -> Failure {
+fn config_failure(function_config: Option<&Value>, e: Error) -> Box<Failure> {
     let (path, message) = match &e {
         Error::Config { path, message } => (path.clone(), message.clone()),
         other => (String::new(), other.to_string()),
     };
-    let mut result = KrmResult::new(Severity::Error, format!("invalid function config: {path}: {message}"));
+    // The path goes in `field` (kpt prints it before the message).
+    let mut result = KrmResult::new(Severity::Error, format!("invalid function config: {message}"));
     if let Some(fc) = function_config.filter(|v| v.is_object()) {
         result = result.about(fc);
     }
     if !path.is_empty() {
         result = result.at(path.clone());
     }
-    Failure { result, error: Error::config(format!("functionConfig.{path}"), message) }
+    Box::new(Failure { result, error: Error::config(format!("functionConfig.{path}"), message) })
 }
 
 /// Model and transform failures, with the item they are about.
-fn model_failure(resources: &[Value], positions: &[usize], e: Error) -> Failure {
-    match e {
+fn model_failure(resources: &[Value], positions: &[usize], e: Error) -> Box<Failure> {
+    Box::new(match e {
         Error::Input { doc, message } => {
             let i = doc.index.saturating_sub(1);
             let what = doc.id.clone().map(|id| format!(" ({id})")).unwrap_or_default();
@@ -162,9 +171,9 @@ fn model_failure(resources: &[Value], positions: &[usize], e: Error) -> Failure 
                 None => path,
             };
             let result =
-                KrmResult::new(Severity::Error, format!("invalid function config: {path}: {message}")).at(path.clone());
+                KrmResult::new(Severity::Error, format!("invalid function config: {message}")).at(path.clone());
             Failure { result, error: Error::config(format!("functionConfig.{path}"), message) }
         }
         other => Failure { result: KrmResult::new(Severity::Error, other.to_string()), error: other },
-    }
+    })
 }

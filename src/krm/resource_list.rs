@@ -176,10 +176,15 @@ pub fn annotation<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Whether the item is local configuration, never applied to a cluster: kpt and kustomize drop
-/// it from their final output, and kpt keeps its file only if the function returns it.
+/// it from their final output, and kpt keeps its file only if the function returns it. Kptfiles
+/// (`kpt.dev/*`) and netfence's own config objects (`netfence.dev/*`) count as local config even
+/// without the annotation.
 pub fn is_local_config(item: &Value) -> bool {
     annotation(item, LOCAL_CONFIG).is_some_and(|v| v != "false")
-        || item.get("apiVersion").and_then(Value::as_str).is_some_and(|v| v.starts_with("kpt.dev/"))
+        || item
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("kpt.dev/") || v.starts_with("netfence.dev/"))
 }
 
 /// Whether the input's first document is a ResourceList (`config.kubernetes.io/v1` or `v1beta1`).
@@ -204,7 +209,8 @@ pub fn is_json(input: &[u8]) -> bool {
 }
 
 impl ResourceList {
-    /// Parses a ResourceList (YAML or JSON, one document).
+    /// Parses a ResourceList (YAML or JSON, one document). The items are moved out of the parsed
+    /// tree, not copied: a ResourceList can hold a whole platform.
     pub fn parse(input: &[u8]) -> Result<Self> {
         let invalid = |message: String| Error::Input {
             doc: crate::error::DocRef { index: 1, line: 1, id: Some(KIND.into()) },
@@ -214,20 +220,41 @@ impl ResourceList {
             doc: crate::error::DocRef { index: 1, line: line.unwrap_or(1), id: Some(KIND.into()) },
             message,
         })?;
-        let list: ResourceList = serde_path_to_error::deserialize(value)
-            .map_err(|e| invalid(format!("invalid ResourceList: {}: {}", e.path(), e.inner())))?;
-        if list.kind != KIND || (list.api_version != API_VERSION && list.api_version != API_VERSION_V1BETA1) {
+        let Value::Object(mut map) = value else { return Err(invalid("not a ResourceList (not a mapping)".into())) };
+        let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let (api_version, kind) = (text(map.remove("apiVersion")), text(map.remove("kind")));
+        if kind != KIND || (api_version != API_VERSION && api_version != API_VERSION_V1BETA1) {
             return Err(invalid(format!(
-                "not a ResourceList: apiVersion {:?}, kind {:?} (want {API_VERSION} ResourceList)",
-                list.api_version, list.kind
+                "not a ResourceList: apiVersion {api_version:?}, kind {kind:?} (want {API_VERSION} ResourceList)"
             )));
         }
-        Ok(list)
+        let items = match map.remove("items") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(invalid("invalid ResourceList: items: expected a list".into())),
+        };
+        let function_config = map.remove("functionConfig").filter(|v| !v.is_null());
+        let results = match map.remove("results") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => serde_path_to_error::deserialize(v)
+                .map_err(|e| invalid(format!("invalid ResourceList: results.{}: {}", e.path(), e.inner())))?,
+        };
+        Ok(ResourceList { api_version, kind, items, function_config, results })
     }
 
     /// Serialises the list: YAML (block style, YAML 1.1-safe quoting) or indented JSON.
-    pub fn to_text(&self, json: bool) -> String {
-        let value = serde_json::to_value(self).unwrap_or_default();
+    pub fn into_text(self, json: bool) -> String {
+        let mut map = serde_json::Map::new();
+        map.insert("apiVersion".into(), Value::String(self.api_version));
+        map.insert("kind".into(), Value::String(self.kind));
+        map.insert("items".into(), Value::Array(self.items));
+        if let Some(fc) = self.function_config {
+            map.insert("functionConfig".into(), fc);
+        }
+        if !self.results.is_empty() {
+            map.insert("results".into(), serde_json::to_value(&self.results).unwrap_or_default());
+        }
+        let value = Value::Object(map);
         if json {
             stream::emit::json(&value) + "\n"
         } else {
@@ -268,7 +295,7 @@ mod tests {
         let list = ResourceList::parse(text).unwrap();
         assert_eq!(list.items.len(), 1);
         assert!(list.function_config.is_some());
-        let out = list.to_text(false);
+        let out = list.clone().into_text(false);
         let back = ResourceList::parse(out.as_bytes()).unwrap();
         assert_eq!(back, list);
         assert!(out.contains("'0644'") || out.contains("\"0644\""), "{out}");
@@ -278,7 +305,8 @@ mod tests {
     fn rejects_what_is_not_a_resource_list() {
         let err = ResourceList::parse(b"apiVersion: v1\nkind: List\nitems: []\n").unwrap_err();
         assert!(err.to_string().contains("not a ResourceList"), "{err}");
-        let err = ResourceList::parse(b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: 3\n").unwrap_err();
+        let err =
+            ResourceList::parse(b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: 3\n").unwrap_err();
         assert!(err.to_string().contains("items"), "{err}");
     }
 
@@ -300,6 +328,7 @@ mod tests {
         assert!(is_local_config(&json!({"metadata": {"annotations": {LOCAL_CONFIG: "true"}}})));
         assert!(!is_local_config(&json!({"metadata": {"annotations": {LOCAL_CONFIG: "false"}}})));
         assert!(is_local_config(&json!({"apiVersion": "kpt.dev/v1", "kind": "Kptfile"})));
+        assert!(is_local_config(&json!({"apiVersion": "netfence.dev/v1alpha1", "kind": "NetFence"})));
         assert!(!is_local_config(&json!({"apiVersion": "v1", "kind": "Service"})));
     }
 }

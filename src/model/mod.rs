@@ -110,7 +110,8 @@ impl Model {
             let wanted = |kind: &str| {
                 is_policy_kind(kind) || kind == "Namespace" || (needs.workloads && workload::is_workload_kind(kind))
             };
-            let is_list = header.kind.ends_with("List") && header.api_version == "v1";
+            let is_list = header.kind.ends_with("List")
+                && (header.api_version == "v1" || wanted(header.kind.trim_end_matches("List")));
             if !(header.needs_full_parse || is_list || wanted(&header.kind)) {
                 model.push_object(pos, None, header, doc.doc_ref(), &crd_scopes);
                 continue;
@@ -124,7 +125,7 @@ impl Model {
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
                         let mut item_ref = doc.doc_ref();
-                        let h = header_of(item);
+                        let h = list_item_header(header, item);
                         item_ref.id = Some(format!("{}/{} in items[{i}]", h.kind, h.name));
                         if !item.is_object() {
                             return Err(Error::Input {
@@ -284,6 +285,20 @@ fn header_with_crd(value: &Value) -> Header {
         let kind = spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")).and_then(Value::as_str);
         let cluster = spec.and_then(|s| s.get("scope")).and_then(Value::as_str) == Some("Cluster");
         h.crd = kind.map(|k| (k.to_string(), cluster));
+    }
+    h
+}
+
+/// The identity of an item of a List. Items of a typed list (`PodList`, `NetworkPolicyList`, as
+/// the API server returns them) may omit `kind` and `apiVersion`: they are the list's.
+fn list_item_header(list: &Header, item: &Value) -> Header {
+    let mut h = header_of(item);
+    let typed = list.kind.strip_suffix("List").filter(|k| !k.is_empty());
+    if let (true, Some(kind)) = (h.kind.is_empty(), typed) {
+        h.kind = kind.to_string();
+        if h.api_version.is_empty() {
+            h.api_version.clone_from(&list.api_version);
+        }
     }
     h
 }

@@ -101,3 +101,10 @@ pub fn egress_rule_allows(
 pub fn egress_allows(spec: &NetworkPolicySpec, policy_ns: &str, target: &Target, protocol: &str, port: i32) -> bool {
     spec.egress.iter().flatten().any(|r| egress_rule_allows(r, policy_ns, target, protocol, port))
 }
+
+/// Whether a policy of namespace `policy_ns` selects a pod with `labels` in namespace `pod_ns`
+/// (its `podSelector`, absent or empty selecting every pod of the namespace). Whether it then
+/// isolates the pod for a direction is [`effective_types`]'s answer.
+pub fn selects_pod(spec: &NetworkPolicySpec, policy_ns: &str, pod_ns: &str, labels: &Labels) -> bool {
+    policy_ns == pod_ns && spec.pod_selector.as_ref().is_none_or(|sel| selector::matches(sel, labels))
+}

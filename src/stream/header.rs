@@ -56,6 +56,8 @@ pub struct SyntaxError {
     pub column: usize,
     /// The parser's description.
     pub message: String,
+    /// `Kind/name` when both were read before the error.
+    pub id: Option<String>,
 }
 
 enum Top {
@@ -75,6 +77,8 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     // Keys of the enclosing mappings, outermost first (sequences push "").
     let mut path: Vec<String> = Vec::new();
+    // For each collection below the top: whether it is a (complex) mapping key.
+    let mut is_key: Vec<bool> = Vec::new();
     let mut header = Header::default();
     // What the top-level node is: `None` before it is seen.
     let mut top: Option<Top> = None;
@@ -86,6 +90,8 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
             line: e.marker().line(),
             column: e.marker().col() + 1,
             message: e.info().to_string(),
+            id: (!header.kind.is_empty() && !header.name.is_empty())
+                .then(|| format!("{}/{}", header.kind, header.name)),
         })?;
         // A scalar or collection start in key position is a key, not a value.
         let in_key_position = matches!(stack.last(), Some(Frame::Map { key: None }));
@@ -97,6 +103,7 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                         line: span.start.line(),
                         column: 1,
                         message: "a second document starts without a '---' marker".into(),
+                        id: None,
                     });
                 }
             }
@@ -111,7 +118,9 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                     if value == "<<" {
                         header.needs_full_parse = true;
                     }
-                    set_key(&mut stack, value.into_owned());
+                    // Only keys of the first three levels can lead to a captured field.
+                    let key = if stack.len() <= 3 { value.into_owned() } else { String::new() };
+                    set_key(&mut stack, key);
                     continue;
                 }
                 if anchor != 0 || tag.is_some() {
@@ -147,10 +156,10 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                 if in_key_position {
                     // A complex key: never one of ours.
                     header.needs_full_parse |= path.len() <= 2;
-                    set_key(&mut stack, String::new());
                 }
-                let key = current_key(&stack).unwrap_or_default().to_owned();
-                path.push(key);
+                // The parent's key moves to the path; it is cleared when this collection ends anyway.
+                path.push(take_key(&mut stack));
+                is_key.push(in_key_position);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Map { key: None }
                 } else {
@@ -161,7 +170,12 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                 stack.pop();
                 if !stack.is_empty() {
                     path.pop();
-                    clear_key(&mut stack);
+                    if is_key.pop() == Some(true) {
+                        // A complex key ended: its value comes next.
+                        set_key(&mut stack, String::new());
+                    } else {
+                        clear_key(&mut stack);
+                    }
                 }
             }
             _ => {}
@@ -180,6 +194,13 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
 fn set_key(stack: &mut [Frame], key: String) {
     if let Some(Frame::Map { key: k }) = stack.last_mut() {
         *k = Some(key);
+    }
+}
+
+fn take_key(stack: &mut [Frame]) -> String {
+    match stack.last_mut() {
+        Some(Frame::Map { key }) => key.take().unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
@@ -206,8 +227,12 @@ fn capture(
     crd_cluster: &mut bool,
 ) {
     let Some(key) = key else { return };
-    let parents: Vec<&str> = path.iter().map(String::as_str).collect();
-    match (parents.as_slice(), key) {
+    if path.len() > 2 {
+        return;
+    }
+    let parents = [path.first().map_or("", String::as_str), path.get(1).map_or("", String::as_str)];
+    let parents = &parents[..path.len()];
+    match (parents, key) {
         ([], "apiVersion") => header.api_version = value.to_owned(),
         ([], "kind") => header.kind = value.to_owned(),
         (["metadata"], "name") => header.name = value.to_owned(),
@@ -270,7 +295,16 @@ mod tests {
     fn reports_syntax_errors_with_lines() {
         let err = probe("a: 1\nb:\n  c: 1\n d: 2\n").unwrap_err();
         assert_eq!(err.line, 4);
+        assert_eq!(err.id, None);
         assert!(probe("a: [1, 2\n").is_err());
+        let err = probe("kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n b: 2\n").unwrap_err();
+        assert_eq!(err.id.as_deref(), Some("ConfigMap/x"));
+    }
+
+    #[test]
+    fn complex_keys_do_not_shift_keys_and_values() {
+        let h = object("? [a, b]\n: x\nkind: Service\nmetadata:\n  ? {deep: [1]}\n  : y\n  name: web\n");
+        assert_eq!((h.kind.as_str(), h.name.as_str()), ("Service", "web"));
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl<'a> Stream<'a> {
             let bytes = &input[chunk.start..chunk.end];
             let err_ref = |line: usize| DocRef { index: index + 1, line: chunk.line + line.max(1) - 1, id: None };
             let header = match probe {
-                Err((line, message)) => return Err(Error::Input { doc: err_ref(line), message }),
+                Err((line, message, id)) => return Err(Error::Input { doc: DocRef { id, ..err_ref(line) }, message }),
                 Ok(Probe::Empty) => None,
                 Ok(Probe::NotAnObject { line }) => {
                     return Err(Error::Input {
@@ -158,10 +158,25 @@ impl<'a> Stream<'a> {
                 if prefix.is_empty() && text.starts_with("---") {
                     prefix = if crlf { "---\r\n".into() } else { "---\n".into() };
                 }
-                format!("{prefix}{}", emit::yaml(value, crlf))
+                // Keep an explicit `...` end and what follows it (comments, directives of the next document).
+                format!("{prefix}{}{}", emit::yaml(value, crlf), document_end_trailer(&text))
             }
         }
     }
+}
+
+/// The part of a YAML chunk from its last `...` document-end line on (empty when there is none).
+/// A `...` at the start of a line is always a document end (YAML forbids it inside scalars).
+fn document_end_trailer(text: &str) -> &str {
+    let mut found = None;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("...") && matches!(line.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            found = Some(pos);
+        }
+        pos += line.len();
+    }
+    found.map_or("", |p| &text[p..])
 }
 
 /// A stream starting with `{` is a JSON stream unless it is a YAML stream with `---` markers
@@ -170,14 +185,17 @@ fn looks_like_json_stream(input: &[u8]) -> bool {
     split::split_yaml(input).len() <= 1 || !input.windows(4).any(|w| w == b"\n---")
 }
 
+/// A probe failure: 1-based line within the chunk, message, `Kind/name` if known.
+type ProbeError = (usize, String, Option<String>);
+
 /// Probes every chunk, on all cores for large inputs (the probe is the hot loop of a render).
-fn probe_all(input: &[u8], chunks: &[Chunk]) -> Vec<Result<Probe, (usize, String)>> {
-    let probe_one = |c: &Chunk| -> Result<Probe, (usize, String)> {
+fn probe_all(input: &[u8], chunks: &[Chunk]) -> Vec<Result<Probe, ProbeError>> {
+    let probe_one = |c: &Chunk| -> Result<Probe, ProbeError> {
         let text = std::str::from_utf8(&input[c.start..c.end]).map_err(|e| {
             let line = 1 + memchr::memchr_iter(b'\n', &input[c.start..c.start + e.valid_up_to()]).count();
-            (line, "not valid UTF-8".to_string())
+            (line, "not valid UTF-8".to_string(), None)
         })?;
-        header::probe(text).map_err(|e| (e.line, format!("invalid YAML: {} (column {})", e.message, e.column)))
+        header::probe(text).map_err(|e| (e.line, format!("invalid YAML: {} (column {})", e.message, e.column), e.id))
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     if threads < 2 || input.len() < 1 << 20 {

@@ -29,24 +29,51 @@ pub fn split_yaml(input: &[u8]) -> Vec<Chunk> {
     let mut start_line = 1;
     let mut pos = 0;
     let mut line = 1;
+    // The current chunk holds only directives (`%YAML`, `%TAG`), comments and blank lines so far,
+    // at least one directive: the `---` that follows belongs to it.
+    let mut directives_only = false;
+    // The last line that was not blank or a comment was a `...` document end.
+    let mut after_end = false;
     while pos < input.len() {
-        if pos != start && is_marker(&input[pos..]) {
-            chunks.push(Chunk { start, end: pos, line: start_line });
-            start = pos;
-            start_line = line;
-        }
-        match memchr(b'\n', &input[pos..]) {
-            Some(nl) => {
-                pos += nl + 1;
-                line += 1;
+        let rest = &input[pos..];
+        let line_len = memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
+        if is_marker(rest) {
+            if pos != start && !directives_only {
+                chunks.push(Chunk { start, end: pos, line: start_line });
+                start = pos;
+                start_line = line;
             }
-            None => pos = input.len(),
+            directives_only = false;
+            after_end = false;
+        } else if rest[0] == b'%' && (pos == 0 || after_end) {
+            // Directives can only start a stream or follow a `...`: they open the next document.
+            if pos != start && !directives_only {
+                chunks.push(Chunk { start, end: pos, line: start_line });
+                start = pos;
+                start_line = line;
+            }
+            directives_only = true;
+        } else if rest[0] == b'.' && rest.starts_with(b"...") && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            after_end = true;
+            directives_only = false;
+        } else if (after_end || directives_only) && !is_blank_or_comment(&rest[..line_len]) {
+            after_end = false;
+            directives_only = false;
         }
+        pos += line_len;
+        line += 1;
     }
     if start < input.len() {
         chunks.push(Chunk { start, end: input.len(), line: start_line });
     }
     chunks
+}
+
+fn is_blank_or_comment(line: &[u8]) -> bool {
+    match line.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+        None => true,
+        Some(b) => *b == b'#',
+    }
 }
 
 /// Whether a line (given as the rest of the input from its first byte) is a `---` marker.
@@ -98,6 +125,16 @@ mod tests {
         assert_eq!(p.concat(), input);
         let lines: Vec<usize> = split_yaml(input.as_bytes()).iter().map(|c| c.line).collect();
         assert_eq!(lines, vec![1, 3, 6, 7]);
+    }
+
+    #[test]
+    fn directives_stay_with_their_document() {
+        let input = "%YAML 1.1\n# c\n---\na: 1\n...\n%TAG ! tag:x,2000:\n---\nb: 2\n---\n%not: a directive\n";
+        assert_eq!(
+            pieces(input),
+            vec!["%YAML 1.1\n# c\n---\na: 1\n...\n", "%TAG ! tag:x,2000:\n---\nb: 2\n", "---\n%not: a directive\n"]
+        );
+        assert_eq!(split_yaml(input.as_bytes())[1].line, 6);
     }
 
     #[test]

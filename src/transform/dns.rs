@@ -26,6 +26,9 @@ pub struct DnsRule {
     ips: Vec<IpAddr>,
     /// (protocol, port) pairs that must be open.
     ports: Ports,
+    /// The configured ports cannot be checked semantically (named ports, or no port number):
+    /// only the rule itself counts as allowing DNS.
+    exact_only: bool,
 }
 
 impl DnsRule {
@@ -107,6 +110,8 @@ impl DnsRule {
             }),
             ips: cidrs.iter().filter_map(|c| c.parse::<ipnet::IpNet>().ok()).map(|n| n.network()).collect(),
             ports,
+            exact_only: dns.profile == DnsProfile::Custom
+                && dns.ports.iter().any(|p| !matches!(p.port, Some(IntOrString::Int(_)))),
         }
     }
 
@@ -114,6 +119,9 @@ impl DnsRule {
     pub fn allowed_by(&self, spec: &NetworkPolicySpec, policy_ns: &str) -> bool {
         if spec.egress.iter().flatten().any(|r| r == &self.rule) {
             return true;
+        }
+        if self.exact_only {
+            return false;
         }
         let mut targets: Vec<Target> = self.ips.iter().map(|ip| Target::Ip(*ip)).collect();
         if let Some((ns, ns_labels, pod_labels)) = &self.pods {

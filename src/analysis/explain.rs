@@ -1,0 +1,287 @@
+//! `netfence explain SRC DST [--port P/PROTO]`: whether a connection is allowed, and which
+//! policies and rules decide it on each side, in plain words.
+
+use super::connectivity::{Direction, End, Engine, Options, Side};
+use super::ipset::{Family, IpRange};
+use super::ports::{ConnSet, Protocol};
+use super::topology::Topology;
+use std::fmt::Write;
+use std::net::IpAddr;
+
+/// One end named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A workload (index into [`Topology::workloads`]).
+    Workload(usize),
+    /// An address outside the cluster.
+    Address(IpAddr),
+}
+
+/// Finds the endpoint `text` names: `namespace/name[Kind]`, `namespace/name`, a workload name
+/// unique across namespaces, or an IP address.
+pub fn endpoint(topology: &Topology, text: &str) -> Result<Endpoint, String> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(Endpoint::Address(ip));
+    }
+    let ws = &topology.workloads;
+    let exact: Vec<usize> = (0..ws.len()).filter(|&i| ws[i].id() == text).collect();
+    let by_name: Vec<usize> = if exact.is_empty() {
+        match text.split_once('/') {
+            Some((ns, name)) => (0..ws.len()).filter(|&i| ws[i].namespace == ns && ws[i].name == name).collect(),
+            None => (0..ws.len()).filter(|&i| ws[i].name == text).collect(),
+        }
+    } else {
+        exact
+    };
+    match by_name.as_slice() {
+        [one] => Ok(Endpoint::Workload(*one)),
+        [] => {
+            let known: Vec<String> = ws.iter().take(12).map(|w| w.id()).collect();
+            let more = if ws.len() > known.len() { ", …" } else { "" };
+            Err(format!("no workload {text:?} in the input (workloads: {}{more})", known.join(", ")))
+        }
+        many => {
+            let ids: Vec<String> = many.iter().map(|i| ws[*i].id()).collect();
+            Err(format!("{text:?} is ambiguous: {}", ids.join(", ")))
+        }
+    }
+}
+
+/// The explanation of one connection.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// What `src` names.
+    pub src: String,
+    /// What `dst` names.
+    pub dst: String,
+    /// The source's egress.
+    pub egress: Side,
+    /// The destination's ingress.
+    pub ingress: Side,
+    /// What is allowed end to end.
+    pub allowed: ConnSet,
+    /// The port asked about.
+    pub port: Option<(Protocol, u16)>,
+    /// Names of the policies, by index.
+    policy_names: Vec<String>,
+    src_is_address: bool,
+    dst_is_address: bool,
+}
+
+/// Parses `8080`, `8080/TCP`, `TCP/8080` or `udp/53`.
+pub fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
+    let (a, b) = text.split_once('/').unwrap_or((text, "TCP"));
+    let (proto, port) = if Protocol::parse(a).is_some() { (b, a) } else { (a, b) };
+    let protocol = Protocol::parse(port).ok_or_else(|| format!("unknown protocol in {text:?} (TCP, UDP or SCTP)"))?;
+    let number = proto.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("invalid port in {text:?}"))?;
+    Ok((protocol, number))
+}
+
+/// Explains the connection from `src` to `dst` (not both addresses).
+pub fn explain(
+    topology: &Topology,
+    src: Endpoint,
+    dst: Endpoint,
+    port: Option<(Protocol, u16)>,
+) -> Result<Explanation, String> {
+    let engine = Engine::new(topology, &Options::default());
+    let end = |e: Endpoint| match e {
+        Endpoint::Workload(w) => End::Group(engine.group_of(w)),
+        Endpoint::Address(ip) => {
+            let (family, v) = match ip {
+                IpAddr::V4(a) => (Family::V4, u128::from(u32::from(a))),
+                IpAddr::V6(a) => (Family::V6, u128::from(a)),
+            };
+            End::Ip(IpRange { family, start: v, end: v })
+        }
+    };
+    let name = |e: Endpoint| match e {
+        Endpoint::Workload(w) => topology.workloads[w].id(),
+        Endpoint::Address(ip) => ip.to_string(),
+    };
+    let (s, d) = (end(src), end(dst));
+    if matches!((s, d), (End::Ip(_), End::Ip(_))) {
+        return Err("one end must be a workload: traffic between two outside addresses is not the cluster's".into());
+    }
+    let resolve_for = match d {
+        End::Group(g) => Some(g),
+        End::Ip(_) => None,
+    };
+    let egress = engine.side(Direction::Egress, s, d, resolve_for);
+    let ingress = engine.side(Direction::Ingress, d, s, resolve_for);
+    Ok(Explanation {
+        src: name(src),
+        dst: name(dst),
+        allowed: egress.allowed.intersection(&ingress.allowed),
+        egress,
+        ingress,
+        port,
+        policy_names: topology.policies.iter().map(|p| format!("{} ({})", p.id(), p.origin)).collect(),
+        src_is_address: matches!(src, Endpoint::Address(_)),
+        dst_is_address: matches!(dst, Endpoint::Address(_)),
+    })
+}
+
+impl Explanation {
+    /// Whether the connection (or the port asked about) is allowed.
+    pub fn is_allowed(&self) -> bool {
+        match self.port {
+            Some((p, n)) => self.allowed.contains(p, n),
+            None => !self.allowed.is_empty(),
+        }
+    }
+
+    /// The explanation in plain words.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let verdict = match self.port {
+            Some((p, n)) if self.allowed.contains(p, n) => format!("{p}/{n} is allowed"),
+            Some((p, n)) => format!("{p}/{n} is denied"),
+            None if self.allowed.is_empty() => "denied: no connection is allowed".into(),
+            None => format!("allowed: {}", self.allowed),
+        };
+        let _ = writeln!(out, "{} => {}: {verdict}", self.src, self.dst);
+        if self.src == self.dst {
+            let _ =
+                writeln!(out, "(a pod always reaches itself; this is the traffic between two pods of the workload)");
+        }
+        self.side_text(&mut out, &self.egress, &self.src, &self.dst, self.src_is_address);
+        self.side_text(&mut out, &self.ingress, &self.dst, &self.src, self.dst_is_address);
+        if let Some((p, n)) = self.port {
+            let blocker = [(&self.egress, &self.src), (&self.ingress, &self.dst)]
+                .into_iter()
+                .find(|(side, _)| !side.allowed.contains(p, n));
+            if let Some((side, who)) = blocker {
+                let _ = writeln!(out, "{p}/{n} is blocked by the {} of {who}.", side.direction);
+            }
+        }
+        out
+    }
+
+    fn side_text(&self, out: &mut String, side: &Side, subject: &str, other: &str, is_address: bool) {
+        let (what, towards) = match side.direction {
+            Direction::Egress => ("Egress of", "to"),
+            Direction::Ingress => ("Ingress of", "from"),
+        };
+        if is_address {
+            let _ = writeln!(out, "{what} {subject}: an address outside the cluster; no policy applies there.");
+            return;
+        }
+        if side.host_network {
+            let _ = writeln!(out, "{what} {subject}: its pods use the node's network; no policy applies to them.");
+            return;
+        }
+        if side.policies.is_empty() {
+            let _ = writeln!(
+                out,
+                "{what} {subject}: not isolated (no policy selecting it has {} in its policyTypes); everything is allowed.",
+                capitalized(side.direction.as_str())
+            );
+            return;
+        }
+        let n = side.policies.len();
+        let summary = if side.allowed.is_empty() { "nothing".to_string() } else { side.allowed.to_string() };
+        let _ = writeln!(
+            out,
+            "{what} {subject}: isolated by {n} polic{}; together they allow {summary} {towards} {other}.",
+            if n == 1 { "y" } else { "ies" }
+        );
+        for hit in &side.policies {
+            let name = &self.policy_names[hit.policy];
+            if hit.rules.is_empty() {
+                let _ = writeln!(out, "  - {name}: no {} rule admits {other}", side.direction);
+                continue;
+            }
+            for rule in &hit.rules {
+                let covers = match self.port {
+                    Some((p, port)) if rule.conns.contains(p, port) => format!(" (covers {p}/{port})"),
+                    Some((p, port)) => format!(" (not {p}/{port})"),
+                    None => String::new(),
+                };
+                let allows = if rule.conns.is_empty() {
+                    "admits it but its ports match nothing here (a named port the destination lacks?)".to_string()
+                } else {
+                    format!("allows {}", rule.conns)
+                };
+                let _ = writeln!(out, "  - {name}: {}[{}] {allows}{covers}", side.direction, rule.index);
+            }
+        }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec: {template: {metadata: {labels: {app: frontend}}, spec: {containers: [{name: c}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend, namespace: shop}
+spec: {template: {metadata: {labels: {app: backend}}, spec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: backend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: backend}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: frontend}}}], ports: [{port: http}]}]
+"#;
+
+    #[test]
+    fn names_and_ports() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        assert_eq!(endpoint(&t, "shop/backend[Deployment]"), Ok(Endpoint::Workload(0)));
+        assert_eq!(endpoint(&t, "shop/backend"), Ok(Endpoint::Workload(0)));
+        assert_eq!(endpoint(&t, "frontend"), Ok(Endpoint::Workload(1)));
+        assert!(endpoint(&t, "shop/nope").unwrap_err().contains("shop/backend[Deployment]"));
+        assert_eq!(endpoint(&t, "10.1.2.3"), Ok(Endpoint::Address("10.1.2.3".parse().unwrap())));
+        assert_eq!(parse_port("8080"), Ok((Protocol::Tcp, 8080)));
+        assert_eq!(parse_port("udp/53"), Ok((Protocol::Udp, 53)));
+        assert_eq!(parse_port("53/UDP"), Ok((Protocol::Udp, 53)));
+        assert!(parse_port("0").is_err() && parse_port("ICMP/1").is_err());
+    }
+
+    #[test]
+    fn both_sides_are_explained() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        let (f, b) = (Endpoint::Workload(1), Endpoint::Workload(0));
+        let e = explain(&t, f, b, Some((Protocol::Tcp, 8080))).unwrap();
+        assert!(!e.is_allowed(), "the frontend's egress is denied by default-deny");
+        let text = e.text();
+        assert!(
+            text.starts_with("shop/frontend[Deployment] => shop/backend[Deployment]: TCP/8080 is denied\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Egress of shop/frontend[Deployment]: isolated by 1 policy; together they allow nothing"),
+            "{text}"
+        );
+        assert!(text.contains("  - shop/backend (document 4 (NetworkPolicy/backend) at line 17): ingress[0] allows TCP 8080 (covers TCP/8080)"), "{text}");
+        assert!(text.contains("TCP/8080 is blocked by the egress of shop/frontend[Deployment]."), "{text}");
+        let from_outside = explain(&t, Endpoint::Address("8.8.8.8".parse().unwrap()), b, None).unwrap();
+        assert!(!from_outside.is_allowed());
+        assert!(from_outside.text().contains("Egress of 8.8.8.8: an address outside the cluster"));
+        assert!(explain(
+            &t,
+            Endpoint::Address("1.1.1.1".parse().unwrap()),
+            Endpoint::Address("8.8.8.8".parse().unwrap()),
+            None
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,588 @@
+//! `netfence matrix`: the connectivity as a namespace-level from/to table (ports in the cells,
+//! DNS in a column of its own) or as the workload-level list, in table, markdown, json, dot,
+//! mermaid or np-guard connlist form.
+
+use super::connectivity::{Engine, Options, Peer, Probe};
+use super::connlist;
+use super::ports::{ConnSet, PortSet, Protocol};
+use super::topology::Topology;
+use crate::model::selector::Labels;
+use crate::model::workload::ContainerPort;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// How fine the matrix is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// One row and column per namespace (plus external addresses and DNS).
+    Namespace,
+    /// One line per pair of workloads.
+    Workload,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned plain text.
+    Table,
+    /// A Markdown table.
+    Markdown,
+    /// JSON.
+    Json,
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// np-guard netpol-analyzer's txt notation (workload level).
+    Connlist,
+}
+
+/// The row and column name of addresses outside the cluster at namespace level.
+pub const EXTERNAL: &str = "external";
+
+/// Labels that mark a DNS server pod: CoreDNS/kube-dns, and OpenShift's DNS daemonset.
+const DNS_LABELS: &[(&str, &str)] = &[("k8s-app", "kube-dns"), ("dns.operator.openshift.io/daemonset-dns", "default")];
+
+/// The DNS servers the namespace matrix shows in its DNS column: the input's pods labelled as
+/// DNS servers, or else a `kube-system` pod labelled `k8s-app: kube-dns` standing in for the
+/// cluster's (the render rarely contains it).
+#[derive(Debug, Clone)]
+pub struct DnsTargets {
+    /// Workloads of the input that serve DNS.
+    pub workloads: Vec<usize>,
+    /// The stand-in, when the input has none.
+    pub assumed: Option<Probe>,
+}
+
+impl DnsTargets {
+    /// Finds the DNS servers of `topology`.
+    pub fn find(topology: &Topology) -> DnsTargets {
+        let workloads: Vec<usize> = topology
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| DNS_LABELS.iter().any(|(k, v)| w.labels.get(*k).map(String::as_str) == Some(*v)))
+            .map(|(i, _)| i)
+            .collect();
+        let assumed = workloads.is_empty().then(|| Probe {
+            namespace: "kube-system".into(),
+            labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+            ports: vec![
+                ContainerPort { name: "dns".into(), port: 53, protocol: "UDP".into() },
+                ContainerPort { name: "dns-tcp".into(), port: 53, protocol: "TCP".into() },
+            ],
+        });
+        DnsTargets { workloads, assumed }
+    }
+
+    /// Engine options evaluating the stand-in (if any) as probe 0.
+    pub fn options(&self) -> Options {
+        Options { probes: self.assumed.iter().cloned().collect(), ..Options::default() }
+    }
+
+    /// DNS ports: 53 and 5353 (OpenShift), UDP and TCP.
+    pub fn ports() -> ConnSet {
+        let mut c = ConnSet::none();
+        for p in [Protocol::Udp, Protocol::Tcp] {
+            let mut set = PortSet::range(53, 53);
+            set.union_with(&PortSet::range(5353, 5353));
+            c.union_with(&ConnSet::of(p, set));
+        }
+        c
+    }
+}
+
+/// One cell of the namespace matrix.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    /// Union of the connections of its pairs.
+    pub conns: ConnSet,
+    /// Pairs with some connection.
+    pub allowed: usize,
+    /// All pairs.
+    pub pairs: usize,
+}
+
+impl Cell {
+    /// `TCP 8080`, `all`, `-`, with `(k/n)` when only k of the n pairs are connected.
+    pub fn text(&self) -> String {
+        if self.allowed == 0 {
+            return "-".into();
+        }
+        let mut t = self.conns.short();
+        if self.allowed < self.pairs {
+            t.push_str(&format!(" ({}/{})", self.allowed, self.pairs));
+        }
+        t
+    }
+}
+
+/// The namespace-level matrix.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceMatrix {
+    /// Row names (sources): namespaces, then `external`, then the ingress controller if any.
+    pub rows: Vec<String>,
+    /// Column names (destinations): namespaces, then `external`.
+    pub columns: Vec<String>,
+    /// Cells by (row, column); missing cells have no pair.
+    pub cells: BTreeMap<(usize, usize), Cell>,
+    /// The DNS column, by row (namespace rows only).
+    pub dns: BTreeMap<usize, Cell>,
+    /// What the DNS column measures.
+    pub dns_note: String,
+}
+
+impl NamespaceMatrix {
+    /// Aggregates the workload-level connectivity by namespace.
+    pub fn build(topology: &Topology) -> NamespaceMatrix {
+        let dns = DnsTargets::find(topology);
+        let engine = Engine::new(topology, &dns.options());
+        let mut m = NamespaceMatrix::default();
+        let namespaces: Vec<String> = {
+            let mut v: Vec<String> = topology.workloads.iter().map(|w| w.namespace.clone()).collect();
+            v.dedup();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let index: BTreeMap<&str, usize> = namespaces.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let count: Vec<usize> =
+            namespaces.iter().map(|n| topology.workloads.iter().filter(|w| &w.namespace == n).count()).collect();
+        m.rows = namespaces.clone();
+        m.columns = namespaces.clone();
+        let ext_row = m.rows.len();
+        let ext_col = m.columns.len();
+        m.rows.push(EXTERNAL.into());
+        m.columns.push(EXTERNAL.into());
+        let mut ic_row = None;
+        let (sources, destinations) = (engine.sources().len(), engine.destinations().len());
+        for (r, n) in count.iter().enumerate() {
+            for (c, k) in count.iter().enumerate() {
+                let pairs = if r == c { n * (n - 1) } else { n * k };
+                if pairs > 0 {
+                    m.cells.insert((r, c), Cell { pairs, ..Cell::default() });
+                }
+            }
+            m.cells.insert((r, ext_col), Cell { pairs: n * destinations, ..Cell::default() });
+            m.cells.insert((ext_row, r), Cell { pairs: n * sources, ..Cell::default() });
+        }
+        let dns_ports = DnsTargets::ports();
+        let is_dns: Vec<bool> = (0..topology.workloads.len()).map(|w| dns.workloads.contains(&w)).collect();
+        let row_of = |p: Peer, m: &mut NamespaceMatrix, ic_row: &mut Option<usize>| match p {
+            Peer::Workload(w) => index[topology.workloads[w].namespace.as_str()],
+            Peer::External(_) => ext_row,
+            Peer::IngressController => *ic_row.get_or_insert_with(|| {
+                m.rows.push(super::ingress::CONTROLLER.into());
+                m.rows.len() - 1
+            }),
+        };
+        engine.for_each_connection(|src, dst, conns| {
+            let r = row_of(src, &mut m, &mut ic_row);
+            let (c, conns) = match dst {
+                Peer::Workload(w) if is_dns[w] && matches!(src, Peer::Workload(_)) => {
+                    (index[topology.workloads[w].namespace.as_str()], conns.difference(&dns_ports))
+                }
+                Peer::Workload(w) => (index[topology.workloads[w].namespace.as_str()], conns.clone()),
+                _ => (ext_col, conns.clone()),
+            };
+            if conns.is_empty() {
+                return;
+            }
+            let cell = m.cells.entry((r, c)).or_default();
+            cell.allowed += 1;
+            cell.conns.union_with(&conns);
+        });
+        if let Some(r) = ic_row {
+            for (c, n) in count.iter().enumerate() {
+                m.cells.entry((r, c)).or_default().pairs = *n;
+            }
+        }
+        // The DNS column: each workload's connections to any DNS server, on DNS ports.
+        let targets: Vec<usize> = match &dns.assumed {
+            Some(_) => vec![engine.probe(0)],
+            None => dns.workloads.iter().map(|w| engine.group_of(*w)).collect(),
+        };
+        for (w, workload) in topology.workloads.iter().enumerate().filter(|(w, _)| !is_dns[*w]) {
+            let r = index[workload.namespace.as_str()];
+            let g = engine.group_of(w);
+            let mut reach = ConnSet::none();
+            for &t in &targets {
+                let c = engine.conns(super::connectivity::End::Group(g), super::connectivity::End::Group(t));
+                reach.union_with(&c.intersection(&dns_ports));
+            }
+            let cell = m.dns.entry(r).or_default();
+            cell.pairs += 1;
+            if !reach.is_empty() {
+                cell.allowed += 1;
+                cell.conns.union_with(&reach);
+            }
+        }
+        m.dns_note = match &dns.assumed {
+            Some(_) => "DNS: to kube-system pods labelled k8s-app=kube-dns (assumed: none in the input), \
+                        ports 53 and 5353; (k/n): k of the n workloads"
+                .into(),
+            None => {
+                let names: Vec<String> = dns.workloads.iter().map(|w| topology.workloads[*w].id()).collect();
+                format!("DNS: to {} on ports 53 and 5353; (k/n): k of the n workloads", names.join(", "))
+            }
+        };
+        m.cells.retain(|_, c| c.pairs > 0 || c.allowed > 0);
+        m
+    }
+
+    fn grid(&self) -> Vec<Vec<String>> {
+        let mut header = vec!["FROM \\ TO".to_string()];
+        header.extend(self.columns.iter().cloned());
+        header.push("DNS".into());
+        let mut rows = vec![header];
+        for (r, name) in self.rows.iter().enumerate() {
+            let mut row = vec![name.clone()];
+            for c in 0..self.columns.len() {
+                row.push(self.cells.get(&(r, c)).map_or_else(|| "".into(), Cell::text));
+            }
+            row.push(self.dns.get(&r).map_or_else(String::new, Cell::text));
+            rows.push(row);
+        }
+        rows
+    }
+
+    /// Aligned plain text, with a note on the DNS column.
+    pub fn table(&self) -> String {
+        let mut out = align(&self.grid());
+        out.push_str(&format!("\n{}\n", self.dns_note));
+        out
+    }
+
+    /// A Markdown table.
+    pub fn markdown(&self) -> String {
+        let grid = self.grid();
+        let mut out = String::new();
+        for (i, row) in grid.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+            if i == 0 {
+                out.push_str(&format!("|{}\n", "---|".repeat(row.len())));
+            }
+        }
+        out.push_str(&format!("\n{}\n", self.dns_note));
+        out
+    }
+
+    /// JSON: rows, columns, the connected cells and the DNS column.
+    pub fn json(&self) -> serde_json::Value {
+        let cells: Vec<serde_json::Value> = self
+            .cells
+            .iter()
+            .filter(|(_, c)| c.allowed > 0)
+            .map(|((r, c), cell)| {
+                json!({"from": self.rows[*r], "to": self.columns[*c], "connections": cell.conns.to_string(),
+                       "allowed_pairs": cell.allowed, "pairs": cell.pairs})
+            })
+            .collect();
+        let dns: Vec<serde_json::Value> = self
+            .dns
+            .iter()
+            .map(|(r, cell)| {
+                json!({"from": self.rows[*r], "connections": cell.conns.to_string(),
+                       "allowed_workloads": cell.allowed, "workloads": cell.pairs})
+            })
+            .collect();
+        json!({"level": "namespace", "rows": self.rows, "columns": self.columns, "cells": cells, "dns": dns, "dns_note": self.dns_note})
+    }
+
+    /// Edges (from, to, label) of the graph views; a DNS node collects the DNS column.
+    fn edges(&self) -> Vec<(String, String, String)> {
+        let mut edges: Vec<(String, String, String)> = self
+            .cells
+            .iter()
+            .filter(|(_, c)| c.allowed > 0)
+            .map(|((r, c), cell)| (self.rows[*r].clone(), self.columns[*c].clone(), cell.text()))
+            .collect();
+        for (r, cell) in self.dns.iter().filter(|(_, c)| c.allowed > 0) {
+            edges.push((self.rows[*r].clone(), "DNS".into(), cell.text()));
+        }
+        edges
+    }
+
+    /// Graphviz.
+    pub fn dot(&self) -> String {
+        let mut out = String::from("digraph netfence {\n  rankdir=LR;\n  node [shape=box];\n");
+        let edges = self.edges();
+        let mut nodes: Vec<&str> = self.rows.iter().chain(&self.columns).map(String::as_str).collect();
+        if edges.iter().any(|e| e.1 == "DNS") {
+            nodes.push("DNS");
+        }
+        nodes.sort();
+        nodes.dedup();
+        for n in nodes {
+            let shape =
+                if n == EXTERNAL || n == "DNS" || n == super::ingress::CONTROLLER { " shape=ellipse" } else { "" };
+            out.push_str(&format!("  {} [label={}{shape}];\n", dot_id(n), dot_id(n)));
+        }
+        for (a, b, label) in edges {
+            out.push_str(&format!("  {} -> {} [label={}];\n", dot_id(&a), dot_id(&b), dot_id(&label)));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// A Mermaid flowchart.
+    pub fn mermaid(&self) -> String {
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = String::from("flowchart LR\n");
+        let edges = self.edges();
+        let mut id = |name: &str, out: &mut String| -> String {
+            if let Some(i) = ids.get(name) {
+                return i.clone();
+            }
+            let i = format!("n{}", ids.len());
+            out.push_str(&format!("  {i}[\"{}\"]\n", mermaid_text(name)));
+            ids.insert(name.to_string(), i.clone());
+            i
+        };
+        for n in self.rows.iter().chain(&self.columns) {
+            id(n, &mut out);
+        }
+        for (a, b, label) in edges {
+            let (a, b) = (id(&a, &mut out), id(&b, &mut out));
+            out.push_str(&format!("  {a} -->|\"{}\"| {b}\n", mermaid_text(&label)));
+        }
+        out
+    }
+}
+
+/// The workload-level list: (source, destination, connections), sorted like connlist.
+pub fn workload_rows(engine: &Engine) -> Vec<(String, String, ConnSet)> {
+    let mut rows = Vec::new();
+    engine.for_each_connection(|s, d, c| rows.push((engine.peer_name(s), engine.peer_name(d), c.clone())));
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    rows
+}
+
+/// Renders the matrix of `topology` at `level` in `format`.
+pub fn render(topology: &Topology, level: Level, format: Format) -> String {
+    if level == Level::Namespace && format != Format::Connlist {
+        let m = NamespaceMatrix::build(topology);
+        return match format {
+            Format::Table => m.table(),
+            Format::Markdown => m.markdown(),
+            Format::Json => format!("{}\n", serde_json::to_string_pretty(&m.json()).unwrap_or_default()),
+            Format::Dot => m.dot(),
+            Format::Mermaid | Format::Connlist => m.mermaid(),
+        };
+    }
+    if format == Format::Connlist {
+        return connlist::render(&Engine::new(topology, &connlist::options()));
+    }
+    let engine = Engine::new(topology, &Options::default());
+    let rows = workload_rows(&engine);
+    match format {
+        Format::Table => {
+            let mut grid = vec![vec!["FROM".to_string(), "TO".to_string(), "CONNECTIONS".to_string()]];
+            grid.extend(rows.iter().map(|(s, d, c)| vec![s.clone(), d.clone(), c.to_string()]));
+            align(&grid)
+        }
+        Format::Markdown => {
+            let mut out = String::from("| From | To | Connections |\n|---|---|---|\n");
+            for (s, d, c) in &rows {
+                out.push_str(&format!("| {s} | {d} | {c} |\n"));
+            }
+            out
+        }
+        Format::Json => {
+            let list: Vec<serde_json::Value> =
+                rows.iter().map(|(s, d, c)| json!({"src": s, "dst": d, "conn": c.to_string()})).collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({"level": "workload", "connections": list})).unwrap_or_default()
+            )
+        }
+        Format::Dot => workload_dot(&engine, &rows),
+        _ => workload_mermaid(&engine, &rows),
+    }
+}
+
+/// Graphviz at workload level: one cluster per namespace.
+fn workload_dot(engine: &Engine, rows: &[(String, String, ConnSet)]) -> String {
+    let mut out = String::from("digraph netfence {\n  rankdir=LR;\n  node [shape=box];\n");
+    let mut by_ns: BTreeMap<&str, Vec<&super::topology::Workload>> = BTreeMap::new();
+    for w in &engine.topology.workloads {
+        by_ns.entry(&w.namespace).or_default().push(w);
+    }
+    for (ns, ws) in by_ns {
+        out.push_str(&format!("  subgraph {} {{\n    label={};\n", dot_id(&format!("cluster_{ns}")), dot_id(ns)));
+        for w in ws {
+            out.push_str(&format!("    {} [label={}];\n", dot_id(&w.id()), dot_id(&format!("{}[{}]", w.name, w.kind))));
+        }
+        out.push_str("  }\n");
+    }
+    let mut others: Vec<&str> =
+        rows.iter().flat_map(|(s, d, _)| [s.as_str(), d.as_str()]).filter(|n| !n.contains('/')).collect();
+    others.sort();
+    others.dedup();
+    for n in others {
+        out.push_str(&format!("  {} [shape=ellipse];\n", dot_id(n)));
+    }
+    for (s, d, c) in rows {
+        out.push_str(&format!("  {} -> {} [label={}];\n", dot_id(s), dot_id(d), dot_id(&c.short())));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Mermaid at workload level: one subgraph per namespace.
+fn workload_mermaid(engine: &Engine, rows: &[(String, String, ConnSet)]) -> String {
+    let mut out = String::from("flowchart LR\n");
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut by_ns: BTreeMap<&str, Vec<&super::topology::Workload>> = BTreeMap::new();
+    for w in &engine.topology.workloads {
+        by_ns.entry(&w.namespace).or_default().push(w);
+    }
+    for (i, (ns, ws)) in by_ns.into_iter().enumerate() {
+        out.push_str(&format!("  subgraph ns{i}[\"{}\"]\n", mermaid_text(ns)));
+        for w in ws {
+            let id = format!("n{}", ids.len());
+            out.push_str(&format!("    {id}[\"{}\"]\n", mermaid_text(&format!("{}[{}]", w.name, w.kind))));
+            ids.insert(w.id(), id);
+        }
+        out.push_str("  end\n");
+    }
+    for (s, d, c) in rows {
+        for n in [s, d] {
+            if !ids.contains_key(n) {
+                let id = format!("n{}", ids.len());
+                out.push_str(&format!("  {id}([\"{}\"])\n", mermaid_text(n)));
+                ids.insert(n.clone(), id);
+            }
+        }
+        out.push_str(&format!("  {} -->|\"{}\"| {}\n", ids[s], mermaid_text(&c.short()), ids[d]));
+    }
+    out
+}
+
+/// Left-aligned columns separated by two spaces, trailing spaces trimmed.
+fn align(grid: &[Vec<String>]) -> String {
+    let cols = grid.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..cols).map(|c| grid.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in grid {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A quoted Graphviz ID.
+fn dot_id(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Text safe inside a quoted Mermaid label.
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system}
+spec: {template: {metadata: {labels: {k8s-app: kube-dns}}, spec: {containers: [{name: c, ports: [{containerPort: 53, protocol: UDP}, {containerPort: 53}]}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec: {template: {metadata: {labels: {app: frontend}}, spec: {containers: [{name: c}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend, namespace: shop}
+spec: {template: {metadata: {labels: {app: backend}}, spec: {containers: [{name: c}]}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-dns, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: frontend-to-backend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: frontend}}
+  egress: [{to: [{podSelector: {matchLabels: {app: backend}}}], ports: [{port: 8080}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: backend-from-frontend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: backend}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: frontend}}}], ports: [{port: 8080}]}]
+"#;
+
+    #[test]
+    fn namespace_matrix_separates_dns() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        let m = NamespaceMatrix::build(&t);
+        assert_eq!(m.rows, ["kube-system", "shop", "external"]);
+        let cell = |r: usize, c: usize| m.cells.get(&(r, c)).map(Cell::text).unwrap_or_default();
+        assert_eq!(cell(1, 1), "TCP 8080 (1/2)");
+        assert_eq!(cell(1, 0), "-", "DNS is not shown in the kube-system cell");
+        assert_eq!(cell(0, 1), "-");
+        assert_eq!(cell(0, 2), "all");
+        assert_eq!(cell(2, 0), "all", "DNS ports are only set apart for the namespaces' own traffic");
+        assert!(!m.dns.contains_key(&0), "the DNS server itself has no DNS cell");
+        assert_eq!(m.dns[&1].text(), "TCP 53,UDP 53");
+        let table = m.table();
+        assert!(table.starts_with("FROM \\ TO    kube-system  shop"), "{table}");
+        let mermaid = m.mermaid();
+        assert!(mermaid.contains("-->|\"TCP 8080 (1/2)\"|"), "{mermaid}");
+        assert!(m.dot().contains("\"shop\" -> \"DNS\" [label=\"TCP 53,UDP 53\"];"));
+    }
+
+    #[test]
+    fn dns_is_assumed_when_the_input_has_no_server() {
+        let input = INPUT.split("---").skip(1).collect::<Vec<_>>().join("---");
+        let t = Topology::from_bytes(input.as_bytes(), "default").unwrap();
+        let m = NamespaceMatrix::build(&t);
+        assert_eq!(m.rows, ["shop", "external"]);
+        assert_eq!(m.dns[&0].text(), "TCP 53,UDP 53");
+        assert!(m.dns_note.contains("assumed"));
+    }
+
+    #[test]
+    fn workload_formats() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        let table = render(&t, Level::Workload, Format::Table);
+        assert!(
+            table.lines().any(|l| l.starts_with("shop/frontend[Deployment]") && l.ends_with("TCP 8080")),
+            "{table}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render(&t, Level::Workload, Format::Json)).unwrap();
+        assert_eq!(json["level"], "workload");
+        assert!(
+            render(&t, Level::Workload, Format::Mermaid).starts_with("flowchart LR\n  subgraph ns0[\"kube-system\"]")
+        );
+        assert!(render(&t, Level::Workload, Format::Dot).contains("subgraph \"cluster_shop\""));
+    }
+}

@@ -1,0 +1,465 @@
+//! `netfence verify --expect intent.yaml`: checks the connectivity against a written intent.
+//!
+//! The intent file (YAML or JSON):
+//!
+//! ```yaml
+//! apiVersion: netfence.dev/v1alpha1   # optional
+//! kind: ConnectivityIntent            # optional
+//! exhaustive: true                    # default: every allowed connection must be listed
+//! allow:
+//!   - from: shop/frontend             # a workload: namespace/name or namespace/name[Kind]
+//!     to: shop/backend
+//!     ports: [TCP/8080]               # TCP/8080, UDP/53, 8080 (TCP), TCP/8000-8100; none: all
+//!   - from: shop                      # a namespace: every workload in it
+//!     to: kube-system
+//!     ports: [UDP/53, TCP/53]
+//!   - from: external                  # any address outside the cluster (or a CIDR)
+//!     to: shop/frontend
+//!     ports: [TCP/8080]
+//! deny:                               # connections that must not be allowed at all
+//!   - from: "*"                       # anything
+//!     to: 169.254.169.254/32
+//! ```
+//!
+//! An `allow` entry is met when every source it names reaches, for each listed port, at least
+//! one of the destinations it names (a namespace: some workload in it). With `exhaustive`,
+//! every allowed connection must be covered by the ports of the `allow` entries matching both
+//! ends; the rest is reported as unexpected. A `deny` entry fails on any allowed connection it
+//! matches. Entries naming nothing in the input are reported too. `{ingress-controller}` names
+//! the ingress controller of the input's Routes and Ingresses.
+
+use super::connectivity::{Engine, Options, Peer};
+use super::ingress;
+use super::ipset::IpSet;
+use super::ports::ConnSet;
+use super::topology::Topology;
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The intent file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Intent {
+    /// Optional, `netfence.dev/v1alpha1`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Optional, `ConnectivityIntent`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Whether connections not listed under `allow` fail the check (default true).
+    #[serde(default = "yes")]
+    pub exhaustive: bool,
+    /// Connections that must be allowed.
+    #[serde(default)]
+    pub allow: Vec<Edge>,
+    /// Connections that must not be allowed.
+    #[serde(default)]
+    pub deny: Vec<Edge>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One entry of `allow` or `deny`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    /// Source: `*`, `external`, a CIDR, `{ingress-controller}`, a namespace or a workload.
+    pub from: String,
+    /// Destination, same forms.
+    pub to: String,
+    /// Ports; none means every connection.
+    #[serde(default)]
+    pub ports: Vec<PortItem>,
+    /// Free text, ignored.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A port as written: a number (TCP) or `PROTO/port[-end]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PortItem {
+    /// A TCP port.
+    Number(u16),
+    /// `TCP/8080`, `UDP/53`, `TCP/8000-8100`, `SCTP/9000`.
+    Text(String),
+}
+
+/// What an endpoint of an entry names.
+#[derive(Debug, Clone)]
+enum Pattern {
+    Any,
+    External(Option<IpSet>),
+    IngressController,
+    Namespace(String),
+    Workload { namespace: String, name: String, kind: Option<String> },
+}
+
+impl Pattern {
+    fn parse(text: &str) -> Pattern {
+        let t = text.trim();
+        if t == "*" {
+            return Pattern::Any;
+        }
+        if t == "external" {
+            return Pattern::External(None);
+        }
+        if t == ingress::CONTROLLER || t == "ingress-controller" {
+            return Pattern::IngressController;
+        }
+        if let Ok(set) = IpSet::cidr(t) {
+            return Pattern::External(Some(set));
+        }
+        match t.split_once('/') {
+            None => Pattern::Namespace(t.to_string()),
+            Some((namespace, rest)) => {
+                let (name, kind) = match rest.strip_suffix(']').and_then(|r| r.split_once('[')) {
+                    Some((name, kind)) => (name.to_string(), Some(kind.to_string())),
+                    None => (rest.to_string(), None),
+                };
+                Pattern::Workload { namespace: namespace.to_string(), name, kind }
+            }
+        }
+    }
+
+    fn matches(&self, engine: &Engine, peer: Peer) -> bool {
+        match (self, peer) {
+            (Pattern::Any, _) => true,
+            (Pattern::External(None), Peer::External(_)) => true,
+            (Pattern::External(Some(set)), Peer::External(r)) => set.covers(&r),
+            (Pattern::IngressController, Peer::IngressController) => true,
+            (Pattern::Namespace(ns), Peer::Workload(w)) => &engine.topology.workloads[w].namespace == ns,
+            (Pattern::Workload { namespace, name, kind }, Peer::Workload(w)) => {
+                let wl = &engine.topology.workloads[w];
+                &wl.namespace == namespace && &wl.name == name && kind.as_ref().is_none_or(|k| k == &wl.kind)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Reads an intent file.
+pub fn load(path: &std::path::Path) -> Result<Intent> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { what: format!("reading {file}"), source })?;
+    let value = crate::stream::parse_value(&bytes, crate::stream::Format::Yaml)
+        .map_err(|(line, message)| Error::config(file.clone(), format!("line {}: {message}", line.unwrap_or(1))))?;
+    parse(&value).map_err(|(at, message)| Error::config(format!("{file}: {at}"), message))
+}
+
+/// Reads an intent from a parsed document; errors name the offending field.
+pub fn parse(value: &serde_json::Value) -> Result<Intent, (String, String)> {
+    let intent: Intent =
+        serde_path_to_error::deserialize(value.clone()).map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+    if let Some(kind) = intent.kind.as_deref().filter(|k| *k != "ConnectivityIntent") {
+        return Err(("kind".into(), format!("expected ConnectivityIntent, found {kind:?}")));
+    }
+    for (list, edges) in [("allow", &intent.allow), ("deny", &intent.deny)] {
+        for (i, e) in edges.iter().enumerate() {
+            e.conns().map_err(|m| (format!("{list}[{i}].ports"), m))?;
+        }
+    }
+    Ok(intent)
+}
+
+impl Edge {
+    /// The connections the entry lists.
+    pub fn conns(&self) -> Result<ConnSet, String> {
+        if self.ports.is_empty() {
+            return Ok(ConnSet::all());
+        }
+        let mut out = ConnSet::none();
+        for p in &self.ports {
+            let c = match p {
+                PortItem::Number(n) => ConnSet::parse(&n.to_string())?,
+                PortItem::Text(t) => ConnSet::parse(t)?,
+            };
+            out.union_with(&c);
+        }
+        Ok(out)
+    }
+}
+
+/// One finding of the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// An `allow` entry not met: the source lacks these connections to every destination.
+    Missing {
+        /// Source peer.
+        src: String,
+        /// The entry's destination as written.
+        to: String,
+        /// What is missing.
+        conns: ConnSet,
+        /// `allow[i]`.
+        entry: String,
+    },
+    /// An allowed connection no `allow` entry covers.
+    Unexpected {
+        /// Source peer.
+        src: String,
+        /// Destination peer.
+        dst: String,
+        /// What is not covered.
+        conns: ConnSet,
+    },
+    /// An allowed connection a `deny` entry forbids.
+    Forbidden {
+        /// Source peer.
+        src: String,
+        /// Destination peer.
+        dst: String,
+        /// What is forbidden but allowed.
+        conns: ConnSet,
+        /// `deny[i]`.
+        entry: String,
+    },
+    /// An entry end that names nothing in the input.
+    Unmatched {
+        /// `allow[i].from` and the like.
+        entry: String,
+        /// What it says.
+        text: String,
+    },
+}
+
+/// The result of a check.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Everything that does not match, in order: unmatched, missing, forbidden, unexpected.
+    pub findings: Vec<Finding>,
+    /// Allowed connections examined.
+    pub connections: usize,
+}
+
+/// Checks the connectivity of `topology` against `intent`.
+pub fn verify(topology: &Topology, intent: &Intent) -> Report {
+    let parse = |edges: &[Edge]| -> Vec<(Pattern, Pattern, ConnSet)> {
+        edges.iter().map(|e| (Pattern::parse(&e.from), Pattern::parse(&e.to), e.conns().unwrap_or_default())).collect()
+    };
+    let (allow, deny) = (parse(&intent.allow), parse(&intent.deny));
+    // Split the external peers at the CIDRs of the intent so each range is in or out of them.
+    let cidrs: Vec<IpSet> = allow
+        .iter()
+        .chain(&deny)
+        .flat_map(|(a, b, _)| [a, b])
+        .filter_map(|p| match p {
+            Pattern::External(Some(set)) => Some(set.clone()),
+            _ => None,
+        })
+        .collect();
+    let options = Options { extra_source_blocks: cidrs.clone(), extra_destination_blocks: cidrs, ..Options::default() };
+    let engine = Engine::new(topology, &options);
+    let connections = engine.connections();
+    let allowed: HashMap<(Peer, Peer), &ConnSet> = connections.iter().map(|c| ((c.src, c.dst), &c.conns)).collect();
+    let workloads = (0..topology.workloads.len()).map(Peer::Workload);
+    let mut sources: Vec<Peer> = workloads.clone().chain(engine.sources().iter().map(|r| Peer::External(*r))).collect();
+    if connections.iter().any(|c| c.src == Peer::IngressController) {
+        sources.push(Peer::IngressController);
+    }
+    let destinations: Vec<Peer> = workloads.chain(engine.destinations().iter().map(|r| Peer::External(*r))).collect();
+    let mut report = Report { connections: connections.len(), ..Report::default() };
+    let mut missing = Vec::new();
+    for (list, entries, edges) in [("allow", &allow, &intent.allow), ("deny", &deny, &intent.deny)] {
+        for (i, (from, to, want)) in entries.iter().enumerate() {
+            let srcs: Vec<Peer> = sources.iter().copied().filter(|p| from.matches(&engine, *p)).collect();
+            let dsts: Vec<Peer> = destinations.iter().copied().filter(|p| to.matches(&engine, *p)).collect();
+            for (side, found, text) in [("from", &srcs, &edges[i].from), ("to", &dsts, &edges[i].to)] {
+                if found.is_empty() {
+                    report
+                        .findings
+                        .push(Finding::Unmatched { entry: format!("{list}[{i}].{side}"), text: text.clone() });
+                }
+            }
+            if list == "deny" || dsts.is_empty() {
+                continue;
+            }
+            for &s in &srcs {
+                let mut reach = ConnSet::none();
+                for &d in dsts.iter().filter(|d| **d != s) {
+                    if let Some(c) = allowed.get(&(s, d)) {
+                        reach.union_with(c);
+                    }
+                }
+                let lacking = want.difference(&reach);
+                if !lacking.is_empty() {
+                    missing.push(Finding::Missing {
+                        src: engine.peer_name(s),
+                        to: edges[i].to.clone(),
+                        conns: lacking,
+                        entry: format!("allow[{i}]"),
+                    });
+                }
+            }
+        }
+    }
+    report.findings.extend(missing);
+    let mut unexpected = Vec::new();
+    for c in &connections {
+        for (i, (from, to, forbidden)) in deny.iter().enumerate() {
+            let hit = c.conns.intersection(forbidden);
+            if from.matches(&engine, c.src) && to.matches(&engine, c.dst) && !hit.is_empty() {
+                report.findings.push(Finding::Forbidden {
+                    src: engine.peer_name(c.src),
+                    dst: engine.peer_name(c.dst),
+                    conns: hit,
+                    entry: format!("deny[{i}]"),
+                });
+            }
+        }
+        if intent.exhaustive {
+            let mut covered = ConnSet::none();
+            for (from, to, ports) in &allow {
+                if from.matches(&engine, c.src) && to.matches(&engine, c.dst) {
+                    covered.union_with(ports);
+                }
+            }
+            let rest = c.conns.difference(&covered);
+            if !rest.is_empty() {
+                unexpected.push(Finding::Unexpected {
+                    src: engine.peer_name(c.src),
+                    dst: engine.peer_name(c.dst),
+                    conns: rest,
+                });
+            }
+        }
+    }
+    unexpected.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    report.findings.extend(unexpected);
+    report
+}
+
+impl Report {
+    /// Whether the connectivity matches the intent.
+    pub fn ok(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// The report as text: one line per finding, then a summary.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let mut counts = [0usize; 4];
+        for f in &self.findings {
+            let line = match f {
+                Finding::Unmatched { entry, text } => {
+                    counts[0] += 1;
+                    format!("unmatched:  {entry} {text:?} names nothing in the input")
+                }
+                Finding::Missing { src, to, conns, entry } => {
+                    counts[1] += 1;
+                    format!("missing:    {src} => {to} : {conns} ({entry})")
+                }
+                Finding::Forbidden { src, dst, conns, entry } => {
+                    counts[2] += 1;
+                    format!("forbidden:  {src} => {dst} : {conns} ({entry})")
+                }
+                Finding::Unexpected { src, dst, conns } => {
+                    counts[3] += 1;
+                    format!("unexpected: {src} => {dst} : {conns}")
+                }
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if self.ok() {
+            out.push_str(&format!("verify: the {} allowed connections match the intent\n", self.connections));
+        } else {
+            out.push_str(&format!(
+                "verify: {} missing, {} unexpected, {} forbidden, {} unmatched\n",
+                counts[1], counts[3], counts[2], counts[0]
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec: {template: {metadata: {labels: {app: frontend}}, spec: {containers: [{name: c}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend, namespace: shop}
+spec: {template: {metadata: {labels: {app: backend}}, spec: {containers: [{name: c}]}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: frontend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: frontend}}
+  egress:
+  - to: [{podSelector: {matchLabels: {app: backend}}}]
+    ports: [{port: 8080}]
+  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+    ports: [{port: 443}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: backend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: backend}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: frontend}}}], ports: [{port: 8080}]}]
+"#;
+
+    fn intent(yaml: &str) -> Intent {
+        parse(&crate::stream::parse_value(yaml.as_bytes(), crate::stream::Format::Yaml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn matching_intent_passes() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        let i = intent(
+            "allow:\n- {from: shop/frontend, to: shop/backend, ports: [TCP/8080]}\n- {from: 'shop/frontend[Deployment]', to: external, ports: [443]}\ndeny:\n- {from: '*', to: '169.254.169.254/32', ports: [TCP/80]}\n",
+        );
+        let r = verify(&t, &i);
+        assert!(r.ok(), "{}", r.text());
+        assert_eq!(r.text(), "verify: the 4 allowed connections match the intent\n");
+    }
+
+    #[test]
+    fn missing_unexpected_forbidden_unmatched() {
+        let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
+        let i = intent(
+            "allow:\n- {from: shop/frontend, to: shop/backend, ports: [TCP/8080, TCP/9090]}\n- {from: shop/frontnd, to: shop}\ndeny:\n- {from: shop, to: '169.254.169.254/32'}\n",
+        );
+        let text = verify(&t, &i).text();
+        assert!(text.contains("unmatched:  allow[1].from \"shop/frontnd\" names nothing in the input\n"), "{text}");
+        assert!(
+            text.contains("missing:    shop/frontend[Deployment] => shop/backend : TCP 9090 (allow[0])\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "forbidden:  shop/frontend[Deployment] => 169.254.169.254-169.254.169.254 : TCP 443 (deny[0])\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("unexpected: shop/frontend[Deployment] => 0.0.0.0-169.254.169.253 : TCP 443\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("verify: 1 missing, 3 unexpected, 1 forbidden, 1 unmatched\n"), "{text}");
+    }
+
+    #[test]
+    fn bad_intents_name_the_field() {
+        let v = |y: &str| crate::stream::parse_value(y.as_bytes(), crate::stream::Format::Yaml).unwrap();
+        assert_eq!(parse(&v("allow: [{from: a, to: b, ports: [ICMP/1]}]")).unwrap_err().0, "allow[0].ports");
+        assert_eq!(parse(&v("allow: [{from: a, too: b}]")).unwrap_err().0, "allow[0].too");
+        assert_eq!(parse(&v("kind: Other")).unwrap_err().0, "kind");
+    }
+}

@@ -1,0 +1,242 @@
+//! Cross-check with IBM network-config-analyzer (NCA 2.1.0, installed by scripts/setup-tools.sh):
+//! netfence's workload-level connectivity must equal `nca --connectivity -r DIR -o
+//! txt_no_fw_rules` on the same manifests, after normalising the two notations (connection
+//! spelling; external address ranges compared as maps from addresses to connections, since NCA
+//! merges adjacent ranges that netfence keeps apart). NCA must never report `Found missing
+//! elements`: its "livesim" would then have invented pods and hidden broken rules.
+
+mod common;
+
+use netfence::analysis::ports::{ConnSet, PortSet, Protocol};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Addresses `first..=last` (IPv4) and the connections they have.
+type Run = (u32, u32, String);
+
+/// Connectivity in a comparable form: workload pairs, and per (workload, towards-outside?) the
+/// external ranges as maximal runs of equal connections.
+#[derive(Debug, Default, PartialEq)]
+struct Normal {
+    pairs: BTreeMap<(String, String), String>,
+    external: BTreeMap<(String, bool), Vec<Run>>,
+}
+
+fn ip_range(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim_end_matches("[External]");
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    Some((u32::from(a.parse::<Ipv4Addr>().ok()?), u32::from(b.parse::<Ipv4Addr>().ok()?)))
+}
+
+/// NCA's `All connections` or `{protocols:TCP, UDP,dst_ports:53},{...}`.
+fn nca_conns(text: &str) -> ConnSet {
+    if text.trim() == "All connections" {
+        return ConnSet::all();
+    }
+    let mut out = ConnSet::none();
+    for group in text.trim().trim_start_matches('{').trim_end_matches('}').split("},{") {
+        let (protocols, ports) = match group.split_once(",dst_ports:") {
+            Some((p, ports)) => (p, Some(ports)),
+            None => (group, None),
+        };
+        let protocols = protocols.trim_start_matches("protocols:");
+        for proto in protocols.split(',').map(str::trim) {
+            let proto = Protocol::parse(proto).unwrap_or_else(|| panic!("NCA protocol {proto:?} in {text:?}"));
+            let mut set = PortSet::default();
+            match ports {
+                None => set = PortSet::full(),
+                Some(list) => {
+                    for item in list.split(',') {
+                        let (a, b) = item.split_once('-').unwrap_or((item, item));
+                        set.union_with(&PortSet::range(a.trim().parse().unwrap(), b.trim().parse().unwrap()));
+                    }
+                }
+            }
+            out.union_with(&ConnSet::of(proto, set));
+        }
+    }
+    out
+}
+
+/// Reads connection lines; NCA may split one pair's connections over several lines, so lines
+/// of the same pair (or overlapping ranges) are united.
+fn normalise(lines: &[String], parse_conns: impl Fn(&str) -> ConnSet) -> Normal {
+    let mut pairs: BTreeMap<(String, String), ConnSet> = BTreeMap::new();
+    let mut ranges: BTreeMap<(String, bool), Vec<(u32, u32, ConnSet)>> = BTreeMap::new();
+    for line in lines {
+        let (peers, conn) = line.split_once(" : ").unwrap_or_else(|| panic!("not a connection line: {line:?}"));
+        let (src, dst) = peers.split_once(" => ").unwrap();
+        let conns = parse_conns(conn);
+        match (ip_range(src), ip_range(dst)) {
+            (None, None) => pairs.entry((src.to_string(), dst.to_string())).or_default().union_with(&conns),
+            (Some((a, b)), None) => ranges.entry((dst.to_string(), false)).or_default().push((a, b, conns)),
+            (None, Some((a, b))) => ranges.entry((src.to_string(), true)).or_default().push((a, b, conns)),
+            (Some(_), Some(_)) => panic!("address to address: {line}"),
+        }
+    }
+    let mut n = Normal { pairs: pairs.into_iter().map(|(k, v)| (k, v.to_string())).collect(), ..Normal::default() };
+    for (key, list) in ranges {
+        // Cut at every range boundary, unite what covers each piece, merge equal neighbours.
+        let mut cuts: Vec<u64> = list.iter().flat_map(|(a, b, _)| [u64::from(*a), u64::from(*b) + 1]).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut runs: Vec<Run> = Vec::new();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0] as u32, (w[1] - 1) as u32);
+            let mut c = ConnSet::none();
+            for (x, y, conns) in &list {
+                if *x <= a && b <= *y {
+                    c.union_with(conns);
+                }
+            }
+            if c.is_empty() {
+                continue;
+            }
+            let c = c.to_string();
+            match runs.last_mut() {
+                Some(last) if last.2 == c && u64::from(last.1) + 1 == u64::from(a) => last.1 = b,
+                _ => runs.push((a, b, c)),
+            }
+        }
+        n.external.insert(key, runs);
+    }
+    n
+}
+
+fn nca_lines(nca: &Path, dir: &Path) -> Vec<String> {
+    let out = Command::new(nca)
+        .args(["--connectivity", "-r"])
+        .arg(dir)
+        .args(["-o", "txt_no_fw_rules"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nca");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("Found missing elements"), "NCA invented missing elements for {}:\n{text}", dir.display());
+    assert!(text.contains("global: cluster has"), "NCA did not analyse {}:\n{text}", dir.display());
+    assert!(!text.contains("Skipping templated yaml file"), "NCA could not read {}:\n{text}", dir.display());
+    text.lines().filter(|l| l.contains(" => ") && !l.starts_with("Warning")).map(str::to_string).collect()
+}
+
+fn netfence_lines(dir: &Path) -> Vec<String> {
+    let out = Command::new(common::netfence_bin())
+        .args(["matrix", "--level", "workload", "-o", "connlist"])
+        .arg(dir)
+        .output()
+        .expect("run netfence");
+    assert!(out.status.success(), "netfence: {}", String::from_utf8_lossy(&out.stderr));
+    // NCA has no ingress-controller peer.
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('{')).map(str::to_string).collect()
+}
+
+/// The differences between netfence's and NCA's connectivity of `input` (a file or directory).
+fn differences(nca: &Path, input: &Path) -> Vec<String> {
+    let theirs = normalise(&nca_lines(nca, input), nca_conns);
+    let ours = normalise(&netfence_lines(input), |c| ConnSet::parse(c).unwrap());
+    let mut out = Vec::new();
+    if ours.pairs.is_empty() && ours.external.is_empty() {
+        out.push("netfence found no connection at all".into());
+    }
+    for (k, v) in &ours.pairs {
+        if theirs.pairs.get(k) != Some(v) {
+            out.push(format!("{} => {}: netfence {v}, NCA {:?}", k.0, k.1, theirs.pairs.get(k)));
+        }
+    }
+    for (k, v) in theirs.pairs.iter().filter(|(k, _)| !ours.pairs.contains_key(*k)) {
+        out.push(format!("{} => {}: NCA {v}, netfence nothing", k.0, k.1));
+    }
+    let keys: std::collections::BTreeSet<_> = ours.external.keys().chain(theirs.external.keys()).collect();
+    for k in keys {
+        if ours.external.get(k) != theirs.external.get(k) {
+            out.push(format!(
+                "{} {} outside: netfence {:?}, NCA {:?}",
+                k.0,
+                if k.1 { "to" } else { "from" },
+                ours.external.get(k),
+                theirs.external.get(k)
+            ));
+        }
+    }
+    out
+}
+
+fn compare(nca: &Path, input: &Path) {
+    let d = differences(nca, input);
+    assert!(d.is_empty(), "{}: netfence and NCA differ:\n{}", input.display(), d.join("\n"));
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::repo_root().join("tests/fixtures/analysis").join(name)
+}
+
+#[test]
+fn normalisation_reads_both_notations() {
+    assert_eq!(nca_conns("{protocols:TCP, UDP,dst_ports:53}").to_string(), "TCP 53,UDP 53");
+    assert_eq!(nca_conns("{protocols:TCP,dst_ports:443,6443}").to_string(), "TCP 443,6443");
+    assert_eq!(
+        nca_conns("{protocols:TCP,dst_ports:80},{protocols:UDP,dst_ports:53-54}").to_string(),
+        "TCP 80,UDP 53-54"
+    );
+    assert!(nca_conns("All connections").is_all());
+    let a = normalise(
+        &[
+            "a => 0.0.0.0-9.255.255.255 : All connections".into(),
+            "a => 10.0.0.0-255.255.255.255 : All connections".into(),
+        ],
+        nca_conns,
+    );
+    let b =
+        normalise(&["a => 0.0.0.0-255.255.255.255[External] : All Connections".into()], |c| ConnSet::parse(c).unwrap());
+    assert_eq!(a, b);
+    let c = normalise(&["a => 172.18.0.2 : {protocols:TCP,dst_ports:443}".into()], nca_conns);
+    assert_eq!(c.external[&("a".to_string(), true)], [(0xAC12_0002, 0xAC12_0002, "TCP 443".to_string())]);
+}
+
+#[test]
+fn nca_agrees_on_the_shop_fixture() {
+    let Some(nca) = common::tool("nca") else { return };
+    compare(&nca, &fixture("shop"));
+}
+
+/// Charts of the corpus that ship their own NetworkPolicies (or none), as rendered.
+#[test]
+fn nca_agrees_on_corpus_charts() {
+    let Some(nca) = common::tool("nca") else { return };
+    let charts = common::shared_dir().join("corpus/charts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&charts).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut report = Vec::new();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+        let d = differences(&nca, f);
+        if !d.is_empty() {
+            report.push(format!("{}:\n  {}", f.display(), d.join("\n  ")));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// The seed examples as netfence renders them, with the cluster's DNS beside them.
+#[test]
+fn nca_agrees_on_the_rendered_examples() {
+    let Some(nca) = common::tool("nca") else { return };
+    let mut compared = 0;
+    for name in ["dashi", "matih"] {
+        let example = common::repo_root().join("examples").join(name);
+        let (Ok(input), true) = (std::fs::read(example.join("rendered.yaml")), example.join("values.yaml").is_file())
+        else {
+            continue;
+        };
+        let values = example.join("values.yaml");
+        let out = common::run(Command::new(common::netfence_bin()).arg("-f").arg(&values), &input);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let dir = common::scratch_dir(&format!("analysis-nca-{name}"));
+        std::fs::write(dir.join("rendered.yaml"), &out.stdout).unwrap();
+        std::fs::copy(common::repo_root().join("tests/fixtures/kube-system.yaml"), dir.join("kube-system.yaml"))
+            .unwrap();
+        compare(&nca, &dir);
+        compared += 1;
+    }
+    assert!(compared > 0 || !common::in_ci(), "no example to compare");
+}

@@ -1,0 +1,202 @@
+//! Bad input through the real binary, one test per error class: the exit code, nothing at all on
+//! stdout, and exactly one line on stderr that names what is wrong and where.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn netfence(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netfence"))
+        .args(args)
+        .env_remove("HELM_NAMESPACE")
+        .env_remove("ARGOCD_APP_NAMESPACE")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run netfence");
+    // The binary may exit before reading all of stdin (a bad values file): ignore EPIPE.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("wait for netfence")
+}
+
+/// A scratch directory for values files, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("netfence-bad-input-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn file(&self, name: &str, content: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).expect("write scratch file");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Asserts a clean failure: `code`, empty stdout, one stderr line containing every word of `words`.
+#[track_caller]
+fn assert_fails(out: &Output, code: i32, words: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "stdout must be empty on error, got {} bytes", out.stdout.len());
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one stderr line expected, got: {stderr:?}");
+    for w in words {
+        assert!(lines[0].contains(w), "stderr {:?} should contain {w:?}", lines[0]);
+    }
+    lines[0].to_string()
+}
+
+const GOOD_DOC: &str =
+    "---\n# Source: app/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n";
+
+#[test]
+fn bad_yaml_in_an_untouched_document() {
+    // Document 2 is a ConfigMap (never edited by netfence) with a broken indentation on line 14.
+    let input = format!(
+        "{GOOD_DOC}---\n# Source: app/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  a: 1\n b: 2\n"
+    );
+    let line = assert_fails(&netfence(&[], input.as_bytes()), 2, &["document 2", "line 17", "YAML"]);
+    assert!(line.contains("ConfigMap/settings"), "kind/name known before the error should be named: {line}");
+}
+
+#[test]
+fn bad_yaml_before_the_kind_is_known() {
+    let input = format!("{GOOD_DOC}---\nmetadata: {{name: [unclosed\n");
+    assert_fails(&netfence(&[], input.as_bytes()), 2, &["document 2", "line 9", "YAML"]);
+}
+
+#[test]
+fn a_scalar_document_is_not_an_object() {
+    let input = format!("{GOOD_DOC}---\njust some text\n");
+    assert_fails(&netfence(&[], input.as_bytes()), 2, &["document 2", "line 9", "not a Kubernetes object"]);
+}
+
+#[test]
+fn a_sequence_document_is_not_an_object() {
+    let input = format!("{GOOD_DOC}---\n# a list where an object belongs\n- a\n- b\n");
+    assert_fails(&netfence(&[], input.as_bytes()), 2, &["document 2", "line 10", "not a Kubernetes object"]);
+}
+
+#[test]
+fn invalid_utf8() {
+    let mut input = GOOD_DOC.as_bytes().to_vec();
+    input.extend_from_slice(b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: \xff\xfe\n");
+    assert_fails(&netfence(&[], &input), 2, &["document 2", "line 14", "UTF-8"]);
+}
+
+#[test]
+fn network_policy_with_an_invalid_spec() {
+    let input = format!(
+        "{GOOD_DOC}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  podSelector: {{}}\n  egress:\n    - ports:\n        - port: {{bad: 1}}\n"
+    );
+    assert_fails(
+        &netfence(&[], input.as_bytes()),
+        2,
+        &["document 2", "NetworkPolicy/api", "invalid NetworkPolicy", "spec.egress[0].ports[0].port"],
+    );
+}
+
+#[test]
+fn unknown_key_under_network_policy() {
+    let s = Scratch::new("unknown-key");
+    let values = s.file("values.yaml", "networkPolicy:\n  defaultDeny:\n    exludeNamespaces: [kube-system]\n");
+    assert_fails(
+        &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
+        2,
+        &["networkPolicy.defaultDeny", "exludeNamespaces", "unknown field"],
+    );
+}
+
+#[test]
+fn bad_cidr_in_an_egress_rule() {
+    let s = Scratch::new("cidr");
+    let values =
+        s.file("values.yaml", "networkPolicy:\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 10.0.0/8\n");
+    assert_fails(
+        &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
+        2,
+        &["networkPolicy.egress[0].to[0].ipBlock.cidr", "invalid CIDR"],
+    );
+}
+
+#[test]
+fn port_out_of_range() {
+    let s = Scratch::new("port");
+    let values = s.file("values.yaml", "networkPolicy:\n  egress:\n    - ports:\n        - port: 70000\n");
+    assert_fails(
+        &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
+        2,
+        &["networkPolicy.egress[0].ports[0].port", "70000"],
+    );
+}
+
+#[test]
+fn unknown_protocol() {
+    let s = Scratch::new("protocol");
+    let values = s.file(
+        "values.yaml",
+        "networkPolicy:\n  extraEgress:\n    - ports:\n        - protocol: ICMP\n          port: 1\n",
+    );
+    assert_fails(
+        &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
+        2,
+        &["networkPolicy.extraEgress[0].ports[0].protocol", "ICMP"],
+    );
+}
+
+#[test]
+fn missing_values_file() {
+    let s = Scratch::new("missing");
+    let missing = s.0.join("does-not-exist.yaml");
+    let missing = missing.to_string_lossy();
+    assert_fails(&netfence(&["render", "-f", &missing], GOOD_DOC.as_bytes()), 3, &["does-not-exist.yaml"]);
+}
+
+#[test]
+fn values_file_that_is_not_a_mapping() {
+    let s = Scratch::new("not-mapping");
+    let values = s.file("values.yaml", "- networkPolicy\n- enabled\n");
+    assert_fails(&netfence(&["-f", &values], GOOD_DOC.as_bytes()), 2, &["values.yaml", "mapping"]);
+}
+
+#[test]
+fn values_file_with_bad_yaml() {
+    let s = Scratch::new("bad-yaml");
+    let values = s.file("values.yaml", "networkPolicy:\n  enabled: true\n egress: []\n");
+    assert_fails(&netfence(&["-f", &values], GOOD_DOC.as_bytes()), 2, &["values.yaml"]);
+}
+
+/// Every 97th-byte prefix of a real chart: a clean success or a clean input error, never a panic.
+#[test]
+fn truncated_chart_never_panics() {
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/charts/kafka-strictnp.yaml");
+    let input = std::fs::read(&chart).unwrap_or_else(|e| panic!("{}: {e}", chart.display()));
+    let mut failures = Vec::new();
+    for end in (0..=input.len()).step_by(97) {
+        let out = netfence(&["-n", "trunc"], &input[..end]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let ok = match out.status.code() {
+            Some(0) => {
+                stderr.is_empty() && (!out.stdout.is_empty() || input[..end].iter().all(u8::is_ascii_whitespace))
+            }
+            Some(2) => out.stdout.is_empty() && stderr.lines().count() == 1,
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!("prefix {end}: exit {:?}, stderr {stderr:?}", out.status.code()));
+        }
+    }
+    assert!(failures.is_empty(), "{} bad prefixes:\n{}", failures.len(), failures.join("\n"));
+}
