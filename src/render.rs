@@ -64,20 +64,28 @@ pub fn render<'a>(input: &'a [u8], options: &RenderOptions) -> Result<Rendered<'
 }
 
 /// The new content of every document holding a changed policy (a List is rewritten whole).
+/// The values are moved out of the model, which is not used afterwards (no copies at the peak).
 fn changed_documents(model: &mut Model) -> BTreeMap<usize, Value> {
     let mut replaced = BTreeMap::new();
-    for p in model.policies.iter().filter(|p| p.changed) {
+    let mut lists = Vec::new();
+    for p in model.policies.iter_mut().filter(|p| p.changed) {
         let object = &model.objects[p.object];
+        let value = std::mem::take(&mut p.value);
         match object.item {
             None => {
-                replaced.insert(object.doc, p.value.clone());
+                replaced.insert(object.doc, value);
             }
             Some(i) => {
                 if let Some(list) = model.lists.get_mut(&object.doc) {
-                    list["items"][i] = p.value.clone();
-                    replaced.insert(object.doc, list.clone());
+                    list["items"][i] = value;
+                    lists.push(object.doc);
                 }
             }
+        }
+    }
+    for doc in lists {
+        if let Some(list) = model.lists.remove(&doc) {
+            replaced.insert(doc, list);
         }
     }
     replaced

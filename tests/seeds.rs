@@ -108,3 +108,20 @@ fn without_netfence_everything_is_open() {
     let got = nca_connectivity(nca.as_path(), &input, "dashi-");
     assert!(got.iter().any(|l| l.contains("All connections") && l.starts_with("dashi-catalog/")), "{got:#?}");
 }
+
+#[test]
+fn dashi_output_verifies_against_the_written_intent() {
+    let dir = example("dashi");
+    let fixture = std::fs::read(common::repo_root().join("tests/fixtures/kube-system.yaml")).unwrap();
+    let intent = dir.join("intent.yaml");
+    let verify = |manifests: Vec<u8>| {
+        let input = [manifests, fixture.clone()].concat();
+        netfence(&["verify", "--expect", intent.to_str().unwrap()], &input)
+    };
+    let ok = verify(std::fs::read(dir.join("expected.yaml")).unwrap());
+    assert_eq!(ok.status.code(), Some(0), "{}", common::text(&ok.stdout));
+    // The chart alone (no netfence) is wide open: verify must fail and say why.
+    let open = verify(std::fs::read(dir.join("rendered.yaml")).unwrap());
+    assert_eq!(open.status.code(), Some(1));
+    assert!(common::text(&open.stdout).contains("unexpected: "), "{}", common::text(&open.stdout));
+}

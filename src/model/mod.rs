@@ -105,6 +105,9 @@ impl Model {
         let mut model = Model { default_namespace: default_namespace.to_string(), ..Default::default() };
         let crd_scopes = scope::crd_scopes(stream.docs.iter().filter_map(|d| d.header.as_ref()));
         let mut declared_ns: BTreeMap<String, Labels> = BTreeMap::new();
+        // One object per document in the common case: size the list once (it is the largest
+        // structure besides the input on big streams).
+        model.objects.reserve_exact(stream.docs.len());
         for (pos, doc) in stream.docs.iter().enumerate() {
             let Some(header) = &doc.header else { continue };
             let wanted = |kind: &str| {

@@ -53,7 +53,10 @@ pub fn split_yaml(input: &[u8]) -> Vec<Chunk> {
                 start_line = line;
             }
             directives_only = true;
-        } else if rest[0] == b'.' && rest.starts_with(b"...") && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        } else if rest[0] == b'.'
+            && rest.starts_with(b"...")
+            && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+        {
             after_end = true;
             directives_only = false;
         } else if (after_end || directives_only) && !is_blank_or_comment(&rest[..line_len]) {
