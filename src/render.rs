@@ -8,7 +8,7 @@ use crate::model::{Model, Needs};
 use crate::stream::Stream;
 use crate::transform;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// What a render needs besides the input.
@@ -57,6 +57,10 @@ pub fn render<'a>(input: &'a [u8], options: &RenderOptions) -> Result<Rendered<'
     }
     let needs = Needs { workloads: options.config.needs_workloads() };
     let mut model = Model::build(&stream, &options.namespace, needs)?;
+    // Parsed Lists are kept only to rewrite those holding a policy: free the others before the
+    // transforms run (peak memory on List-heavy streams).
+    let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
+    model.lists.retain(|doc, _| with_policy.contains(doc));
     let appended = transform::apply(&mut model, &options.config)?;
     let replaced = changed_documents(&mut model);
     tracing::info!(changed = replaced.len(), added = appended.len(), "render done");

@@ -154,3 +154,9 @@ fn generated_egress_policies_get_dns_when_there_is_no_baseline() {
     let rules = egress["spec"]["egress"].as_array().unwrap();
     assert!(rules.iter().any(|r| r["ports"][0]["port"] == 53), "{rules:#?}");
 }
+
+#[test]
+fn node_local_address_must_be_an_ip() {
+    let e = error("dns: {profile: node-local, nodeLocalAddress: notanip}");
+    assert!(e.starts_with("networkPolicy.dns.nodeLocalAddress: \"notanip\" is not an IP address"), "{e}");
+}

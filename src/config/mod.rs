@@ -86,6 +86,12 @@ impl Config {
 
     /// Checks that need more than one field.
     fn validate(&self, prefix: &str) -> Result<()> {
+        if self.dns.node_local_address.parse::<std::net::IpAddr>().is_err() {
+            return Err(Error::config(
+                format!("{prefix}.dns.nodeLocalAddress"),
+                format!("{:?} is not an IP address", self.dns.node_local_address),
+            ));
+        }
         if self.dns.profile == DnsProfile::Custom && self.dns.namespace.is_none() && self.dns.ip_blocks.is_empty() {
             return Err(Error::config(
                 format!("{prefix}.dns"),
