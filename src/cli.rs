@@ -84,17 +84,24 @@ pub struct RenderArgs {
     /// Read a KRM `ResourceList` and answer with one (automatic when stdin holds a ResourceList).
     #[arg(long)]
     pub krm: bool,
+    /// Also lint the output with `netfence check`'s rules. As a KRM function the findings join
+    /// `results`; otherwise they go to stderr. An error finding exits 1 (with nothing on stdout
+    /// outside KRM). Same as `check: true` in a function config.
+    #[arg(long)]
+    pub check: bool,
 }
 
 impl RenderArgs {
-    fn options(&self) -> Result<RenderOptions> {
+    /// The render options, and whether to lint the output (`--check`, or the `NetFence`
+    /// object's `spec.check`).
+    fn options(&self) -> Result<(RenderOptions, bool)> {
         if let Some(file) = &self.config {
             let fc = krm::function_config::load_file(file)?;
             let namespace = default_namespace(self.namespace.clone().filter(|n| !n.is_empty()).or(fc.namespace));
-            return Ok(RenderOptions { namespace, config: fc.config });
+            return Ok((RenderOptions { namespace, config: fc.config }, self.check || fc.check));
         }
         let config = if self.values.is_empty() { Config::default() } else { config::values::load(&self.values)? };
-        Ok(RenderOptions { namespace: default_namespace(self.namespace.clone()), config })
+        Ok((RenderOptions { namespace: default_namespace(self.namespace.clone()), config }, self.check))
     }
 }
 
@@ -165,10 +172,13 @@ pub fn run(cli: Cli) -> Result<u8> {
 fn run_render(args: &RenderArgs) -> Result<u8> {
     let input = read_stdin()?;
     if args.krm || krm::is_resource_list(&input) {
-        return run_krm(args, &input, Vec::new());
+        return run_krm(args, &input);
     }
-    let options = args.options()?;
+    let (options, check) = args.options()?;
     let rendered = render::render(&input, &options)?;
+    if check && !lint_output(&rendered.to_bytes(), &options.namespace)? {
+        return Ok(1);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     rendered.write(&mut out)?;
@@ -176,17 +186,34 @@ fn run_render(args: &RenderArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// The KRM function: a ResourceList in, a ResourceList out. `checks` add findings to `results`
-/// (the hook for lint findings).
-pub fn run_krm(args: &RenderArgs, input: &[u8], checks: Vec<Box<krm::Check>>) -> Result<u8> {
+/// `render --check` outside KRM: lints the output, findings to stderr. Returns false (after
+/// saying so) when a finding is an error, and then nothing may be written to stdout.
+fn lint_output(output: &[u8], namespace: &str) -> Result<bool> {
+    let findings = analysis::lint::check(&analysis::topology::Topology::from_bytes(output, namespace)?);
+    for line in analysis::lint::text(&findings).lines() {
+        eprintln!("netfence: {line}");
+    }
+    if analysis::lint::has_errors(&findings) {
+        eprintln!("netfence: --check found errors in the output; nothing written");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The KRM function: a ResourceList in, a ResourceList out (with lint findings among the
+/// `results` under `--check`).
+pub fn run_krm(args: &RenderArgs, input: &[u8]) -> Result<u8> {
     if !args.values.is_empty() || args.config.is_some() {
         return Err(Error::config("-f/--config", "a ResourceList is configured by its functionConfig, not by files"));
     }
     if !krm::is_resource_list(input) {
         return Err(Error::config("--krm", "stdin is not a ResourceList (apiVersion config.kubernetes.io/v1)"));
     }
-    let processor =
-        krm::Processor { namespace: args.namespace.clone(), fallback_namespace: default_namespace(None), checks };
+    let processor = krm::Processor {
+        namespace: args.namespace.clone(),
+        fallback_namespace: default_namespace(None),
+        check: args.check,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     krm::run(input, &processor, &mut out)

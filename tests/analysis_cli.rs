@@ -172,3 +172,25 @@ fn errors_are_one_line_with_the_right_exit_code() {
     assert!(stderr(&broken).starts_with("netfence: document 1"), "{}", stderr(&broken));
     assert!(stdout(&broken).is_empty());
 }
+
+#[test]
+fn the_lint_example_shows_every_rule() {
+    // examples/lint/risky.yaml is the README's example of each rule: each must fire there.
+    let o = netfence(&["check", "examples/lint/risky.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report = stdout(&o);
+    for rule in netfence::analysis::lint::RULES {
+        assert!(
+            report.contains(&format!(" {} {}: ", rule.id, rule.name)),
+            "{} does not fire on the example:\n{report}",
+            rule.id
+        );
+    }
+    assert!(report.contains("error NF002 dns-blocked: shop/web[Deployment]"), "{report}");
+    assert!(report.ends_with("check: 3 errors, 7 warnings, 1 infos\n"), "{report}");
+    // With netfence's render in front (-f), DNS is injected: NF002 is gone.
+    let values = common::scratch_dir("lint-example").join("values.yaml");
+    std::fs::write(&values, "networkPolicy: {}\n").unwrap();
+    let rendered = netfence(&["check", "-f", values.to_str().unwrap(), "examples/lint/risky.yaml"]);
+    assert!(!stdout(&rendered).contains("NF002"), "{}", stdout(&rendered));
+}

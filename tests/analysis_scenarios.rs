@@ -2,12 +2,27 @@
 //! under `../shared/corpus/netpol-analyzer/tests/` (found by listing it, so new scenarios are
 //! checked the same way), `netfence matrix --level workload -o connlist DIR` must print
 //! `expected/<scenario>_connlist_output.txt` exactly, line for line.
+//!
+//! `NETFENCE_SCENARIOS=DIR[:DIR…]` adds more corpora of the same layout (`DIR/tests/<scenario>/`,
+//! `DIR/expected/`), e.g. further np-guard scenarios that may not be committed here.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/netpol-analyzer")
+}
+
+/// Every scenario directory of a corpus, sorted.
+fn scenarios(corpus: &std::path::Path) -> Vec<PathBuf> {
+    let tests = corpus.join("tests");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&tests)
+        .unwrap_or_else(|e| panic!("{}: {e}", tests.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 fn connlist(dir: &std::path::Path) -> Result<String, String> {
@@ -37,18 +52,17 @@ fn first_difference(got: &[&str], want: &[&str]) -> String {
 
 #[test]
 fn every_np_guard_scenario_matches_line_for_line() {
-    let tests = corpus().join("tests");
-    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&tests)
-        .unwrap_or_else(|e| panic!("{}: {e}", tests.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    scenarios.sort();
-    assert!(scenarios.len() >= 22, "expected the 22 scenarios, found {}", scenarios.len());
+    let shared = scenarios(&corpus());
+    assert!(shared.len() >= 22, "expected the 22 scenarios, found {}", shared.len());
+    let mut all: Vec<(PathBuf, PathBuf)> = shared.into_iter().map(|d| (corpus(), d)).collect();
+    for extra in std::env::var("NETFENCE_SCENARIOS").unwrap_or_default().split(':').filter(|d| !d.is_empty()) {
+        let root = PathBuf::from(extra);
+        all.extend(scenarios(&root).into_iter().map(|d| (root.clone(), d)));
+    }
     let mut failures = Vec::new();
-    for dir in &scenarios {
+    for (root, dir) in &all {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let expected_file = corpus().join("expected").join(format!("{name}_connlist_output.txt"));
+        let expected_file = root.join("expected").join(format!("{name}_connlist_output.txt"));
         let want =
             std::fs::read_to_string(&expected_file).unwrap_or_else(|e| panic!("{}: {e}", expected_file.display()));
         match connlist(dir) {
@@ -61,11 +75,5 @@ fn every_np_guard_scenario_matches_line_for_line() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} scenarios differ:\n{}",
-        failures.len(),
-        scenarios.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} scenarios differ:\n{}", failures.len(), all.len(), failures.join("\n"));
 }

@@ -221,3 +221,51 @@ fn helm4_fails_when_netfence_fails() {
     let stderr = common::text(&out.stderr);
     assert!(stderr.contains("post render") && stderr.contains("netfence"), "helm4 stderr: {stderr}");
 }
+
+/// `helm template` with `netfence --check` and the chart's values, plus `extra` values files.
+fn template_checked(cmd: &mut Command, renderer: impl Into<OsString>, extra: &[&Path]) -> Output {
+    let mut post_renderer = OsString::from("--post-renderer=");
+    post_renderer.push(renderer.into());
+    cmd.args(["template", "matih", CHART, "-n", NAMESPACE]).arg(post_renderer).arg("--post-renderer-args=--check");
+    cmd.args(post_renderer_args(VALUES));
+    for file in extra {
+        cmd.arg("--post-renderer-args=-f").arg(format!("--post-renderer-args={}", file.display()));
+    }
+    common::run(cmd, b"")
+}
+
+/// Values that leave DNS out: the chart's egress policies then block DNS (an NF002 error).
+fn write_no_dns_values(dir: &Path) -> PathBuf {
+    let file = dir.join("no-dns-values.yaml");
+    std::fs::write(&file, "networkPolicy:\n  dns: {enabled: false}\n").unwrap();
+    file
+}
+
+#[test]
+fn helm_fails_when_check_finds_an_error() {
+    let helms: Vec<(PathBuf, bool)> =
+        [("helm3", false), ("helm4", true)].iter().filter_map(|(n, p)| common::tool(n).map(|b| (b, *p))).collect();
+    for (bin, plugin) in helms {
+        let home = common::scratch_dir(&format!("check-{}", bin.file_name().unwrap().to_string_lossy()));
+        let renderer: OsString = if plugin { "netfence".into() } else { common::netfence_bin().into() };
+        let mut cmd = helm(&bin, &home);
+        if plugin {
+            cmd.env("HELM_PLUGINS", common::repo_root().join("functions"));
+        }
+        // The chart's values: isolated, DNS allowed, nothing to report; Helm gets the manifests.
+        let out = template_checked(&mut cmd, renderer.clone(), &[]);
+        matih_ai::check_output(&matih_ai::parse_stream(ok(&out, "helm template with --check").as_bytes()));
+        // DNS left out: an error finding, so Helm gets nothing to apply.
+        let mut cmd = helm(&bin, &home);
+        if plugin {
+            cmd.env("HELM_PLUGINS", common::repo_root().join("functions"));
+        }
+        let out = template_checked(&mut cmd, renderer, &[&write_no_dns_values(&home)]);
+        assert_failed_without_manifests(&out, "helm template with --check and DNS off");
+        if !plugin {
+            // Helm 3 passes netfence's stderr on (Helm 4 hides it).
+            let stderr = common::text(&out.stderr);
+            assert!(stderr.contains("error NF002 dns-blocked: matih-ai/ai-service[Deployment]"), "{stderr}");
+        }
+    }
+}

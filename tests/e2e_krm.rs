@@ -297,6 +297,87 @@ fn krm_items_equal_render_documents() {
     }
 }
 
+/// The function config of the check tests: DNS left out, so the app's egress-denying policy
+/// breaks DNS (an NF002 error).
+fn no_dns_config(check: bool) -> Value {
+    json!({"apiVersion": "netfence.dev/v1alpha1", "kind": "NetFence", "metadata": {"name": "netfence"},
+           "spec": {"check": check, "dns": {"enabled": false}, "defaultDeny": {"enabled": false}}})
+}
+
+#[test]
+fn check_mode_reports_lint_findings_as_results() {
+    let input = resource_list(kustomize_items(), Some(no_dns_config(true)));
+    let out = netfence(&[], input.as_bytes());
+    // An error finding fails the function, and the answer still carries items and results.
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
+    let list = parse_list(&out);
+    assert_eq!(list.items.len(), kustomize_items().len(), "nothing added with DNS and default-deny off");
+    let dns = list
+        .results
+        .iter()
+        .find(|r| r.tags.get("rule").map(String::as_str) == Some("NF002"))
+        .unwrap_or_else(|| panic!("no NF002 result in {:#?}", list.results));
+    assert_eq!(dns.severity, Severity::Error);
+    assert!(
+        dns.message.starts_with("NF002 dns-blocked: shop/web[Deployment]: DNS over UDP and TCP is blocked"),
+        "{}",
+        dns.message
+    );
+    let about = dns.resource_ref.as_ref().expect("a resourceRef");
+    assert_eq!(
+        (about.kind.as_str(), about.name.as_str(), about.namespace.as_deref()),
+        ("Deployment", "web", Some("shop"))
+    );
+    let summary = list.results.last().unwrap();
+    assert_eq!(summary.severity, Severity::Info);
+    assert!(summary.message.starts_with("netfence check: 1 errors"), "{}", summary.message);
+
+    // Without check mode the same list passes with no findings; `--check` asks for them too.
+    let quiet = netfence(&[], resource_list(kustomize_items(), Some(no_dns_config(false))).as_bytes());
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert!(parse_list(&quiet).results.iter().all(|r| !r.tags.contains_key("rule")));
+    let flagged = netfence(&["--check"], resource_list(kustomize_items(), Some(no_dns_config(false))).as_bytes());
+    assert_eq!(flagged.status.code(), Some(1));
+    assert!(parse_list(&flagged).results.iter().any(|r| r.tags.get("rule").map(String::as_str) == Some("NF002")));
+
+    // With netfence's DNS rule the finding is gone: only the summary is added.
+    let fixed = netfence(&["--check"], resource_list(kustomize_items(), None).as_bytes());
+    assert!(fixed.status.success(), "{}", text(&fixed.stderr));
+    let results = parse_list(&fixed).results;
+    assert!(results.iter().all(|r| r.severity != Severity::Error), "{results:#?}");
+    assert!(results.iter().any(|r| r.message.starts_with("netfence check: 0 errors")), "{results:#?}");
+}
+
+#[test]
+fn render_check_outside_krm_writes_nothing_on_errors() {
+    let stream = format!(
+        "{}---\n{}",
+        read("examples/kustomize/base/web.yaml"),
+        read("examples/kustomize/base/networkpolicy.yaml")
+    );
+    let dir = scratch_dir("render-check");
+    let values = dir.join("values.yaml");
+    std::fs::write(&values, "networkPolicy:\n  dns: {enabled: false}\n  defaultDeny: {enabled: false}\n").unwrap();
+    let out = netfence(&["render", "--check", "-n", "shop", "-f", values.to_str().unwrap()], stream.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing may reach Helm: {}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error NF002 dns-blocked: shop/web[Deployment]"), "{stderr}");
+    assert!(stderr.contains("--check found errors"), "{stderr}");
+    // A NetFence config file's `spec.check` asks for the same.
+    let config = dir.join("netfence.yaml");
+    let fc = no_dns_config(true);
+    std::fs::write(&config, netfence::stream::emit::yaml(&fc, false)).unwrap();
+    let out = netfence(&["render", "--config", config.to_str().unwrap(), "-n", "shop"], stream.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    // With the defaults the output is isolated and DNS works: it is written, findings or not.
+    let out = netfence(&["render", "--check", "-n", "shop"], stream.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("netfence-default-deny"));
+    assert!(text(&out.stderr).contains("check: 0 errors"), "{}", text(&out.stderr));
+}
+
 #[test]
 fn schema_file_is_the_generated_one() {
     let out = netfence(&["schema", "--kind", "NetFence"], b"");
@@ -471,6 +552,38 @@ fn kpt_fn_eval_exec_with_key_values_and_fn_config() {
     assert_eq!(after[Path::new("netfence.yaml")], before[Path::new("netfence.yaml")]);
     assert_eq!(after[Path::new("Kptfile")], before[Path::new("Kptfile")]);
     assert!(after.contains_key(Path::new("netfence/shop/netfence-default-deny.yaml")), "{:?}", after.keys());
+}
+
+#[test]
+fn kpt_fn_eval_check_mode_shows_findings() {
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch_dir("kpt-check").join("shop");
+    copy_dir(&repo_root().join("examples/kpt/shop"), &pkg);
+    let exec = format!("{} --check", netfence_bin().display());
+    // DNS off: the app's policy blocks DNS, kpt shows the error finding and fails.
+    let out = run(
+        Command::new(&kpt).arg("fn").arg("eval").arg(&pkg).arg("--exec").arg(&exec).args([
+            "--",
+            "namespace=shop",
+            "dns=false",
+        ]),
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("[error] apps/v1/Deployment/web: NF002 dns-blocked: shop/web[Deployment]"), "{stderr}");
+    // The ConfigMap key does the same without the flag; with DNS the run passes and says so.
+    let out = run(
+        Command::new(&kpt).arg("fn").arg("eval").arg(&pkg).arg("--exec").arg(netfence_bin()).args([
+            "--",
+            "namespace=shop",
+            "check=true",
+        ]),
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("[info]: netfence check: 0 errors"), "{stderr}");
 }
 
 // ---- kustomize (kubectl's) ----

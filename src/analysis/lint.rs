@@ -143,9 +143,7 @@ pub struct Finding {
     pub severity: Severity,
     /// `namespace/name` of the policy, or the workload's `namespace/name[Kind]`.
     pub subject: String,
-    /// The object reported on: (apiVersion, kind, name, namespace).
-    pub resource: (String, String, String, String),
-    /// Where it is.
+    /// Where it is: the document of the policy, or of the workload's object.
     pub origin: Origin,
     /// What is wrong, in one line.
     pub message: String,
@@ -166,30 +164,11 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
 
 fn workload_finding(topology: &Topology, w: usize, id: &str, severity: Severity, message: String) -> Finding {
     let wl = &topology.workloads[w];
-    let api = match wl.kind.as_str() {
-        "Pod" | "ReplicationController" => "v1",
-        "Job" | "CronJob" => "batch/v1",
-        _ => "apps/v1",
-    };
-    Finding {
-        rule: rule(id),
-        severity,
-        subject: wl.id(),
-        resource: (api.into(), wl.kind.clone(), wl.name.clone(), wl.namespace.clone()),
-        origin: wl.origin.clone(),
-        message,
-    }
+    Finding { rule: rule(id), severity, subject: wl.id(), origin: wl.origin.clone(), message }
 }
 
 fn policy_finding(p: &Policy, id: &str, severity: Severity, message: String) -> Finding {
-    Finding {
-        rule: rule(id),
-        severity,
-        subject: p.id(),
-        resource: ("networking.k8s.io/v1".into(), "NetworkPolicy".into(), p.name.clone(), p.namespace.clone()),
-        origin: p.origin.clone(),
-        message,
-    }
+    Finding { rule: rule(id), severity, subject: p.id(), origin: p.origin.clone(), message }
 }
 
 /// NF001 and NF002: per workload, on the union of the policies selecting it.
@@ -525,14 +504,20 @@ pub fn text(findings: &[Finding]) -> String {
             f.origin, f.severity, f.rule.id, f.rule.name, f.subject, f.message
         ));
     }
+    out.push_str(&summary(findings));
+    out.push('\n');
+    out
+}
+
+/// The summary line: `check: 1 errors, 2 warnings, 0 infos`.
+pub fn summary(findings: &[Finding]) -> String {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    out.push_str(&format!(
-        "check: {} errors, {} warnings, {} infos\n",
+    format!(
+        "check: {} errors, {} warnings, {} infos",
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info)
-    ));
-    out
+    )
 }
 
 fn finding_json(f: &Finding) -> serde_json::Value {
@@ -579,22 +564,6 @@ pub fn sarif(findings: &[Finding]) -> serde_json::Value {
             "results": results
         }]
     })
-}
-
-/// Findings as KRM function `results` (for the KRM function's check mode).
-pub fn krm_results(findings: &[Finding]) -> Vec<serde_json::Value> {
-    findings
-        .iter()
-        .map(|f| {
-            let (api_version, kind, name, namespace) = &f.resource;
-            json!({
-                "message": format!("{} {}: {}", f.rule.id, f.rule.name, f.message),
-                "severity": f.severity.as_str(),
-                "resourceRef": {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace},
-                "tags": {"rule": f.rule.id}
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -718,7 +687,5 @@ spec: {podSelector: {}, egress: []}
         let sarif = sarif(&findings);
         assert_eq!(sarif["version"], "2.1.0");
         assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), RULES.len());
-        let krm = krm_results(&findings);
-        assert!(krm.iter().any(|r| r["resourceRef"]["kind"] == "NetworkPolicy" && r["tags"]["rule"] == "NF003"));
     }
 }

@@ -233,6 +233,16 @@ impl Topology {
         Topology::load(&[Input { name: None, bytes: bytes.to_vec(), lenient: false }], default_namespace)
     }
 
+    /// Reads the items of a KRM `ResourceList` (item `i` is "document" `i + 1` of the origins).
+    pub fn from_items(items: &[Value], default_namespace: &str) -> Result<Topology> {
+        let mut topology = Topology::default();
+        let model = Model::from_items(items, default_namespace, Needs { workloads: true })?;
+        let mut index = HashMap::new();
+        topology.absorb(&model, None, &mut index, |i| Ok(items[model.objects[i].doc].clone()))?;
+        topology.workloads.sort_by_cached_key(Workload::id);
+        Ok(topology)
+    }
+
     fn add(
         &mut self,
         input: &Input,
@@ -240,15 +250,20 @@ impl Topology {
         index: &mut HashMap<(String, String, String), usize>,
     ) -> Result<()> {
         let stream = Stream::parse(&input.bytes)?;
-        // Not a struct literal: other fields of `Needs` keep their defaults as they are added.
-        #[allow(clippy::field_reassign_with_default)]
-        let needs = {
-            let mut needs = Needs::default();
-            needs.workloads = true;
-            needs
-        };
-        let model = Model::build(&stream, default_namespace, needs)?;
-        let origin = |o: &Object| Origin { file: input.name.clone(), doc: o.doc_ref.clone() };
+        let model = Model::build(&stream, default_namespace, Needs { workloads: true })?;
+        self.absorb(&model, input.name.as_deref(), index, |i| object_value(&stream, &model, i))
+    }
+
+    /// Adds what `model` holds; `value_of(i)` is the whole object `i` of the model (read again
+    /// only for the few kinds the model does not keep: Services, Routes, Ingresses).
+    fn absorb(
+        &mut self,
+        model: &Model,
+        file: Option<&str>,
+        index: &mut HashMap<(String, String, String), usize>,
+        value_of: impl Fn(usize) -> Result<Value>,
+    ) -> Result<()> {
+        let origin = |o: &Object| Origin { file: file.map(str::to_string), doc: o.doc_ref.clone() };
         for (name, labels) in &model.namespaces {
             self.namespaces.entry(name.clone()).or_default().extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
@@ -291,14 +306,12 @@ impl Topology {
                 origin: origin(&model.objects[w.object]),
             });
         }
+        // Other policy kinds (Cilium, Calico, admin policies): one warning per kind, not per object.
+        let mut unanalysed: BTreeMap<&str, (usize, &Object)> = BTreeMap::new();
         for (i, o) in model.objects.iter().enumerate() {
             let kubernetes_policy = o.kind == "NetworkPolicy" && o.api_version.starts_with("networking.k8s.io/");
             if o.kind.ends_with("NetworkPolicy") && !kubernetes_policy {
-                tracing::warn!(
-                    "{}: {} is not analysed (only networking.k8s.io NetworkPolicies are)",
-                    origin(o),
-                    o.kind
-                );
+                unanalysed.entry(o.kind.as_str()).or_insert((0, o)).0 += 1;
             }
             let wanted = match o.kind.as_str() {
                 "Service" => o.api_version == "v1",
@@ -311,7 +324,7 @@ impl Topology {
             if !wanted {
                 continue;
             }
-            let value = object_value(&stream, &model, i)?;
+            let value = value_of(i)?;
             let namespace = o.namespace.clone().unwrap_or_default();
             let spec = value.get("spec").cloned().unwrap_or(Value::Null);
             match o.kind.as_str() {
@@ -325,6 +338,13 @@ impl Topology {
                     Err(e) => tracing::warn!("{}: ignoring the Ingress: {e}", origin(o)),
                 },
             }
+        }
+        for (kind, (count, first)) in unanalysed {
+            let (objects, are) = if count == 1 { ("object", "is") } else { ("objects", "are") };
+            tracing::warn!(
+                "{count} {kind} {objects} {are} not analysed (only networking.k8s.io NetworkPolicies are); the first: {}",
+                origin(first)
+            );
         }
         Ok(())
     }

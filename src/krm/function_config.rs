@@ -26,6 +26,9 @@ pub struct FunctionConfig {
     pub config: Config,
     /// The namespace of namespaced items without `metadata.namespace`, when set.
     pub namespace: Option<String>,
+    /// Lint the output too (`netfence check`'s rules): the findings join `results`, and an
+    /// error finding fails the function.
+    pub check: bool,
 }
 
 /// The typed function config (also what the legacy exec plugin and `render --config` read).
@@ -60,6 +63,9 @@ pub struct NetFenceSpec {
     /// Namespace of namespaced items without `metadata.namespace` (default: `-n`, else
     /// `$HELM_NAMESPACE`, else `$ARGOCD_APP_NAMESPACE`, else `default`).
     pub namespace: Option<String>,
+    /// Lint the output with `netfence check`'s rules and report the findings as `results`; an
+    /// error finding fails the function (default false).
+    pub check: Option<bool>,
     /// The `networkPolicy` block.
     #[serde(flatten)]
     pub config: Config,
@@ -113,6 +119,12 @@ pub enum FlatKind {
 pub const CONFIGMAP_KEYS: &[FlatKey] = &[
     FlatKey { key: "namespace", target: "namespace", kind: FlatKind::String, help: "namespace of items without one" },
     FlatKey { key: "enabled", target: "enabled", kind: FlatKind::Bool, help: "false: change nothing" },
+    FlatKey {
+        key: "check",
+        target: "check",
+        kind: FlatKind::Bool,
+        help: "true: lint the output, findings as results (errors fail the function)",
+    },
     FlatKey {
         key: "dns",
         target: "dns.enabled",
@@ -199,8 +211,13 @@ pub fn from_netfence(map: &Map<String, Value>) -> Result<FunctionConfig> {
         Some(Value::String(ns)) => Some(namespace_name(&ns, "spec.namespace")?),
         Some(_) => return Err(Error::config("spec.namespace", "expected a string")),
     };
+    let check = match spec.remove("check") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(check)) => check,
+        Some(_) => return Err(Error::config("spec.check", "expected true or false")),
+    };
     let config = Config::from_value(Value::Object(spec), "spec")?;
-    Ok(FunctionConfig { config, namespace })
+    Ok(FunctionConfig { config, namespace, check })
 }
 
 /// Reads a ConfigMap's flat `data` keys.
@@ -245,6 +262,7 @@ fn from_configmap(map: &Map<String, Value>) -> Result<FunctionConfig> {
         Some(Value::String(ns)) if !ns.is_empty() => Some(namespace_name(&ns, "data.namespace")?),
         _ => None,
     };
+    let check = spec.remove("check").is_some_and(|v| v == Value::Bool(true));
     let config = Config::from_value(Value::Object(spec), "spec").map_err(|e| match e {
         Error::Config { path, message } => {
             // Map `spec.dns.profile…` back to the `data` key that set it.
@@ -264,7 +282,7 @@ fn from_configmap(map: &Map<String, Value>) -> Result<FunctionConfig> {
         }
         other => other,
     })?;
-    Ok(FunctionConfig { config, namespace })
+    Ok(FunctionConfig { config, namespace, check })
 }
 
 /// Sets `value` at a dotted path of `root`, creating objects on the way.
@@ -342,6 +360,10 @@ mod tests {
         assert_eq!(fc.namespace.as_deref(), Some("shop"));
         assert_eq!(fc.config.dns.profile, DnsProfile::NodeLocal);
         assert_eq!(fc.config.default_deny.policy_types.len(), 1);
+        assert!(!fc.check);
+        let fc = parse(Some(&json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"check": true}}))).unwrap();
+        assert!(fc.check);
+        assert_eq!(err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"check": "yes"}})), "spec.check");
     }
 
     #[test]
@@ -370,6 +392,9 @@ mod tests {
         assert_eq!(fc.config.dns.profile, DnsProfile::Openshift);
         assert_eq!(fc.config.default_deny.exclude_namespaces, ["a", "b"]);
         assert_eq!(fc.config.egress.len(), 1);
+        assert!(!fc.check);
+        let fc = parse(Some(&json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"check": "true"}}))).unwrap();
+        assert!(fc.check);
     }
 
     #[test]

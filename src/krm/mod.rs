@@ -16,7 +16,7 @@ pub mod resource_list;
 pub mod results;
 
 use crate::error::{Error, Result};
-pub use processor::{Check, Processor};
+pub use processor::Processor;
 pub use resource_list::{is_resource_list, KrmResult, ResourceList, Severity};
 use std::io::Write;
 

@@ -15,20 +15,16 @@ use crate::model::{Model, Needs};
 use crate::transform;
 use serde_json::Value;
 
-/// A check run on the output resources, whose findings join `results` (the hook for the lint
-/// findings of `--check`). Findings with severity `error` make the run exit 1.
-pub type Check<'a> = dyn Fn(&[Value]) -> Vec<KrmResult> + 'a;
-
 /// What the processor needs besides the ResourceList.
-#[derive(Default)]
-pub struct Processor<'a> {
+#[derive(Debug, Default)]
+pub struct Processor {
     /// Namespace of items without one, before the function config's `spec.namespace` (`-n`).
     pub namespace: Option<String>,
     /// Used when neither [`Processor::namespace`] nor the function config names a namespace
     /// (`$HELM_NAMESPACE`, `$ARGOCD_APP_NAMESPACE`, `default`).
     pub fallback_namespace: String,
-    /// Extra checks on the output.
-    pub checks: Vec<Box<Check<'a>>>,
+    /// Lint the output (`--check`) even when the function config does not ask for it.
+    pub check: bool,
 }
 
 /// Where a new item's file goes under kpt: `netfence/<namespace>/<name>.yaml`.
@@ -36,7 +32,7 @@ pub fn new_item_path(namespace: &str, name: &str) -> String {
     format!("netfence/{namespace}/{name}.yaml")
 }
 
-impl Processor<'_> {
+impl Processor {
     /// Transforms `list` in place and fills its `results`. On error the items are left as they
     /// were, an `error` result describes the problem, and the error is returned.
     pub fn process(&self, list: &mut ResourceList) -> Result<()> {
@@ -81,12 +77,15 @@ impl Processor<'_> {
             }
             list.items.push(item);
         }
-        if !self.checks.is_empty() {
+        if self.check || fc.check {
+            // Lint findings are about the output, the resources as the function hands them on.
             let resources: Vec<Value> =
                 list.items.iter().filter(|i| !resource_list::is_local_config(i)).cloned().collect();
-            for check in &self.checks {
-                list.results.extend(check(&resources));
-            }
+            let findings = results::lint(&resources, &namespace).map_err(|e| {
+                let failure = Failure { result: KrmResult::new(Severity::Error, e.to_string()), error: e };
+                fail(list, Box::new(failure))
+            })?;
+            list.results.extend(findings);
         }
         Ok(())
     }

@@ -1,8 +1,11 @@
 //! What the KRM function reports besides the items: an `info` summary of what it added and
-//! changed, and `warning`s for things worth a look.
+//! changed, `warning`s for things worth a look, and in check mode the lint findings.
 
 use super::resource_list::{KrmResult, Severity};
+use crate::analysis::lint;
+use crate::analysis::topology::Topology;
 use crate::config::Config;
+use crate::error::Result;
 use crate::model::{policy, selector, Model, Workload};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,6 +33,33 @@ pub fn summary(added: &[Value], changed: &[String]) -> KrmResult {
         ),
     };
     KrmResult::new(Severity::Info, message)
+}
+
+/// The findings of `netfence check` on `resources` (the output items), each about the item it
+/// names, with its rule ID in the `rule` tag: `netfence check -o json` in `results` shape.
+pub fn lint(resources: &[Value], namespace: &str) -> Result<Vec<KrmResult>> {
+    let topology = Topology::from_items(resources, namespace)?;
+    let findings = lint::check(&topology);
+    let summary = KrmResult::new(Severity::Info, format!("netfence {}", lint::summary(&findings)));
+    Ok(findings
+        .iter()
+        .map(|f| {
+            let severity = match f.severity {
+                lint::Severity::Error => Severity::Error,
+                lint::Severity::Warning => Severity::Warning,
+                lint::Severity::Info => Severity::Info,
+            };
+            let mut result =
+                KrmResult::new(severity, format!("{} {}: {}: {}", f.rule.id, f.rule.name, f.subject, f.message));
+            // Origins of items are "document" index + 1.
+            if let Some(item) = f.origin.doc.index.checked_sub(1).and_then(|i| resources.get(i)) {
+                result = result.about(item);
+            }
+            result.tags.insert("rule".into(), f.rule.id.into());
+            result
+        })
+        .chain(std::iter::once(summary))
+        .collect())
 }
 
 /// Warnings about the input: policies that select no pod of the items' workloads, extra egress
