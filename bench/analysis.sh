@@ -150,22 +150,24 @@ compare() {
   [ "$WITH_NCA" = 1 ] || return 0
   local nca_s nca_rss status
   read -r nca_s nca_rss status < <(once "$NCA --connectivity -r $dir -o txt_no_fw_rules")
-  if grep -q "Skipping templated yaml\|Parse Error\|^Error" "$WORK/time.txt" "$WORK/out.txt"; then
-    die "NCA could not read $name: $(grep -h "Skipping\|Error" "$WORK/time.txt" "$WORK/out.txt" | head -n 1)"
+  if grep -q "Skipping templated yaml\|Parse Error" "$WORK/time.txt" "$WORK/out.txt"; then
+    die "NCA could not read $name: $(grep -h "Skipping\|Parse Error" "$WORK/time.txt" "$WORK/out.txt" | head -n 1)"
   fi
   local note="(one run; $(grep -c ' => ' "$WORK/out.txt") connection lines)"
   if [ "$status" = 124 ]; then
     note="(stopped after ${NCA_TIMEOUT} s: at least this)"
-  elif grep -q "MemoryError" "$WORK/time.txt" "$WORK/out.txt"; then
-    note="(out of memory at the ${NCA_MEMORY_GIB} GiB cap: no result)"
+  elif [ "$status" != 0 ] && grep -q '^Error: *$' "$WORK/time.txt" "$WORK/out.txt"; then
+    # NCA reports a MemoryError as "Error: " with no message.
+    note="(out of memory at the ${NCA_MEMORY_GIB} GiB cap, no result: at least this)"
   elif [ "$status" != 0 ]; then
     note="(failed, exit $status: $(grep -v '^\s' "$WORK/time.txt" | grep -iv warning | head -n 1))"
   fi
   row "nca --connectivity" "$nca_s" "$nca_rss" "$note"
-  local i
+  local i least=""
+  [ "$status" = 0 ] || least="at least "
   for i in "${!means[@]}"; do
     args=${arglist[$i]}
-    echo "  => NCA takes $(awk -v a="$nca_s" -v b="${means[$i]}" 'BEGIN { printf "%.0f", a / b }')x the time and" \
+    echo "  => NCA takes ${least}$(awk -v a="$nca_s" -v b="${means[$i]}" 'BEGIN { printf "%.0f", a / b }')x the time and" \
       "$(awk -v a="$nca_rss" -v b="${rsses[$i]}" 'BEGIN { printf "%.1f", a / b }')x the memory of netfence matrix ${args:---level namespace}"
   done
 }
