@@ -250,6 +250,32 @@ fn nca_agrees_on_corpus_charts() {
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
+/// Charts of different namespaces in one input, so that policies of one chart meet the pods of
+/// the others (namespace selectors, cross-namespace peers, ipBlocks of several charts), as on a
+/// real cluster.
+#[test]
+fn nca_agrees_on_charts_analysed_together() {
+    let Some(nca) = common::tool("nca") else { return };
+    let charts = common::shared_dir().join("corpus/charts");
+    let dir = common::scratch_dir("analysis-nca-charts-together");
+    let together = [
+        "argo-cd-ha-np",
+        "cert-manager-np-crds",
+        "grafana-np",
+        "ingress-nginx-np",
+        "kafka-strictnp",
+        "mongodb-replicaset",
+        "tempo-distributed-kafka",
+        "vault-ha-np",
+    ];
+    for name in together {
+        std::fs::copy(charts.join(format!("{name}.yaml")), dir.join(format!("{name}-manifests.yaml"))).unwrap();
+    }
+    std::fs::copy(common::repo_root().join("tests/fixtures/kube-system.yaml"), dir.join("kube-system.yaml")).unwrap();
+    let d = differences(&nca, &dir, &[]);
+    assert!(d.is_empty(), "netfence and NCA differ on {together:?} together:\n{}", d.join("\n"));
+}
+
 /// The seed examples as netfence renders them, with the cluster's DNS beside them.
 #[test]
 fn nca_agrees_on_the_rendered_examples() {
