@@ -126,6 +126,10 @@ impl Model {
             };
             match items {
                 Some(items) => {
+                    // Room for the items and the documents still to come, exactly: letting
+                    // `push` double the list here would be the largest allocation of the run.
+                    let needed = model.objects.len() + items.len() + (stream.docs.len() - pos - 1);
+                    model.objects.reserve_exact(needed.saturating_sub(model.objects.len()));
                     for (i, item) in items.iter().enumerate() {
                         let mut item_ref = doc.doc_ref();
                         let h = list_item_header(header, item);
