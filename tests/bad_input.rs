@@ -200,3 +200,23 @@ fn truncated_chart_never_panics() {
     }
     assert!(failures.is_empty(), "{} bad prefixes:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// `namespace: no` is the boolean `false` to kubectl's and Helm's YAML 1.1 reader, which then
+/// leave the namespace unset: netfence reads it the same way (the release namespace) and warns.
+#[test]
+fn namespace_that_yaml_reads_as_a_boolean_is_unset_with_a_warning() {
+    let input = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: no\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
+    let out = netfence(&["-n", "rel"], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(input), "the policy passes through verbatim:\n{stdout}");
+    let generated = &stdout[input.len()..];
+    assert_eq!(generated.matches("  namespace: rel\n").count(), 2, "default-deny and allow-DNS in rel:\n{generated}");
+    assert!(!generated.contains("\"no\"") && !generated.contains("false"), "{generated}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one warning: {stderr:?}");
+    for w in ["WARN", "document 1 (NetworkPolicy/web)", "`metadata.namespace: no`", "quote"] {
+        assert!(lines[0].contains(w), "{:?} should contain {w:?}", lines[0]);
+    }
+}

@@ -242,7 +242,8 @@ impl Model {
                 managed: value.pointer("/metadata/labels/app.kubernetes.io~1managed-by").and_then(Value::as_str)
                     == Some("netfence"),
             });
-        } else if o.kind == "Namespace" && o.api_version == "v1" {
+        } else if o.kind == "Namespace" && o.api_version == "v1" && !o.name.is_empty() {
+            // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);
             declared_ns.insert(o.name.clone(), labels);
         } else if needs.workloads && workload::is_workload_kind(&o.kind) {
@@ -281,6 +282,7 @@ pub fn header_of(value: &Value) -> Header {
         crd: None,
         line: 1,
         needs_full_parse: false,
+        not_a_string: None,
     }
 }
 

@@ -31,6 +31,10 @@ pub struct Header {
     /// The walk met an alias, merge key or tag where a captured field lives, so the captured
     /// values may be incomplete: the caller must parse the document fully.
     pub needs_full_parse: bool,
+    /// The first captured field whose unquoted value is not a string to a YAML 1.1 reader
+    /// (`namespace: no` is `false`, `name: 0644` a number), as `metadata.namespace: no`. Such a
+    /// field is left unset, as Kubernetes clients do; the caller warns.
+    pub not_a_string: Option<String>,
 }
 
 /// What a chunk holds.
@@ -127,7 +131,8 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                     header.needs_full_parse |= path.len() <= 3;
                 }
                 let key = current_key(&stack);
-                capture(&path, key, &value, &mut header, &mut crd_kind, &mut crd_cluster);
+                let field = Field { path: &path, key, value: &value, plain: style == ScalarStyle::Plain };
+                capture(field, &mut header, &mut crd_kind, &mut crd_cluster);
                 clear_key(&mut stack);
             }
             Event::Alias(_) => {
@@ -217,30 +222,86 @@ fn current_key(stack: &[Frame]) -> Option<&str> {
     }
 }
 
+/// A scalar value and where it sits.
+struct Field<'a> {
+    path: &'a [String],
+    key: Option<&'a str>,
+    value: &'a str,
+    plain: bool,
+}
+
 /// Stores a scalar value if it sits at one of the paths netfence reads.
-fn capture(
-    path: &[String],
-    key: Option<&str>,
-    value: &str,
-    header: &mut Header,
-    crd_kind: &mut Option<String>,
-    crd_cluster: &mut bool,
-) {
-    let Some(key) = key else { return };
+fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd_cluster: &mut bool) {
+    let Field { path, key: Some(key), value, plain } = field else { return };
     if path.len() > 2 {
         return;
     }
     let parents = [path.first().map_or("", String::as_str), path.get(1).map_or("", String::as_str)];
     let parents = &parents[..path.len()];
+    let captured = matches!(
+        (parents, key),
+        ([], "apiVersion" | "kind")
+            | (["metadata"], "name" | "namespace")
+            | (["metadata", "annotations"], HELM4_FILENAME)
+            | (["spec"], "scope")
+            | (["spec", "names"], "kind")
+    );
+    if !captured {
+        return;
+    }
+    // What a full parse makes of the value: only a string counts, null means "unset".
+    let text = match if plain { plain_scalar(value) } else { Plain::Str } {
+        Plain::Str => Some(value.to_owned()),
+        Plain::Null => None,
+        Plain::Other => {
+            if header.not_a_string.is_none() {
+                let dotted: Vec<&str> = parents.iter().copied().chain([key]).collect();
+                header.not_a_string = Some(format!("{}: {value}", dotted.join(".")));
+            }
+            None
+        }
+    };
     match (parents, key) {
-        ([], "apiVersion") => header.api_version = value.to_owned(),
-        ([], "kind") => header.kind = value.to_owned(),
-        (["metadata"], "name") => header.name = value.to_owned(),
-        (["metadata"], "namespace") => header.namespace = Some(value.to_owned()),
-        (["metadata", "annotations"], HELM4_FILENAME) => header.helm4_filename = Some(value.to_owned()),
-        (["spec"], "scope") => *crd_cluster = value == "Cluster",
-        (["spec", "names"], "kind") => *crd_kind = Some(value.to_owned()),
-        _ => {}
+        ([], "apiVersion") => header.api_version = text.unwrap_or_default(),
+        ([], "kind") => header.kind = text.unwrap_or_default(),
+        (["metadata"], "name") => header.name = text.unwrap_or_default(),
+        (["metadata"], "namespace") => header.namespace = text,
+        (["spec"], "scope") => *crd_cluster = text.as_deref() == Some("Cluster"),
+        (["spec", "names"], "kind") => *crd_kind = text,
+        _ => header.helm4_filename = text,
+    }
+}
+
+/// How a YAML 1.1 reader (go-yaml v2 under kubectl and Helm; serde-saphyr's full parse here)
+/// resolves a plain scalar.
+#[derive(Debug, PartialEq, Eq)]
+enum Plain {
+    Str,
+    Null,
+    /// A boolean or a number.
+    Other,
+}
+
+fn plain_scalar(value: &str) -> Plain {
+    const BOOLS: [&str; 8] = ["y", "n", "yes", "no", "on", "off", "true", "false"];
+    if matches!(value, "" | "~" | "null" | "Null" | "NULL") {
+        return Plain::Null;
+    }
+    if BOOLS.iter().any(|b| value.eq_ignore_ascii_case(b)) {
+        return Plain::Other;
+    }
+    // Only number-like text can be a number; the full parser decides which ones are (`0644`,
+    // `1_000`, `0x1F`, `.inf`, `1e3`), so the probe agrees with it exactly.
+    let number_like = value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'));
+    // (`-`, `---` and `...` alone would read as a sequence or markers, not as the scalar.)
+    if !number_like || value == "-" || value.starts_with("---") || value.starts_with("...") {
+        return Plain::Str;
+    }
+    match serde_saphyr::from_str_with_options::<serde_json::Value>(value, super::yaml_options()) {
+        Ok(v) if v.is_string() => Plain::Str,
+        // A number, or a float the full parse rejects (`.inf`, `.nan`).
+        _ => Plain::Other,
     }
 }
 
@@ -305,6 +366,36 @@ mod tests {
     fn complex_keys_do_not_shift_keys_and_values() {
         let h = object("? [a, b]\n: x\nkind: Service\nmetadata:\n  ? {deep: [1]}\n  : y\n  name: web\n");
         assert_eq!((h.kind.as_str(), h.name.as_str()), ("Service", "web"));
+    }
+
+    #[test]
+    fn plain_scalars_are_resolved_as_the_full_parse_resolves_them() {
+        let ns = |v: &str| {
+            let text = format!("kind: A\nmetadata: {{name: a, namespace: {v}}}\n");
+            let h = object(&text);
+            // The full parse (used for changed documents) must agree with the probe.
+            if let Ok(full) = super::super::parse_value(text.as_bytes(), super::super::Format::Yaml) {
+                assert_eq!(h.namespace.as_deref(), full["metadata"]["namespace"].as_str(), "{v:?}");
+            }
+            h
+        };
+        for null in ["~", "null", "NULL", ""] {
+            let h = ns(null);
+            assert_eq!((h.namespace, h.not_a_string), (None, None), "{null:?}");
+        }
+        for other in ["y", "No", "ON", "false", "123", "0644", "0x1F", "1_000", "1e3", "-1", ".5", ".inf"] {
+            let h = ns(other);
+            assert_eq!(h.namespace, None, "{other:?}");
+            assert_eq!(h.not_a_string, Some(format!("metadata.namespace: {other}")));
+        }
+        for string in ["'y'", "\"123\"", "a1", "1a", "1.2.3", "---x", "yess", "nope"] {
+            let h = ns(string);
+            assert_eq!(h.namespace.as_deref(), Some(string.trim_matches(['\'', '"'])), "{string:?}");
+            assert_eq!(h.not_a_string, None);
+        }
+        let h = object("kind: true\nmetadata:\n  name: 5\n");
+        assert_eq!((h.kind.as_str(), h.name.as_str()), ("", ""));
+        assert_eq!(h.not_a_string.as_deref(), Some("kind: true"));
     }
 
     #[test]

@@ -98,7 +98,15 @@ impl<'a> Stream<'a> {
             if header.is_some() {
                 index += 1;
             }
-            docs.push(Document { index: if header.is_some() { index } else { 0 }, bytes, chunk, header });
+            let doc = Document { index: if header.is_some() { index } else { 0 }, bytes, chunk, header };
+            if let Some(field) = doc.header.as_ref().and_then(|h| h.not_a_string.as_deref()) {
+                // kubectl and Helm read it the same way, so this is a surprise, not an error.
+                tracing::warn!(
+                    "{}: `{field}` is not a string to Kubernetes' YAML 1.1 reader, so the field is treated as unset; quote the value to mean the string",
+                    doc.doc_ref()
+                );
+            }
+            docs.push(doc);
         }
         Ok(Stream { input, format, docs })
     }
