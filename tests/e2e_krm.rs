@@ -271,6 +271,13 @@ fn krm_items_equal_render_documents() {
         read("examples/kustomize/base/networkpolicy.yaml")
     );
     cases.push(("kustomize base".into(), base, yaml(&read("examples/kustomize/plugin/netfence.yaml"))["spec"].clone()));
+    // A `kind: List` item: its policies are transformed inside it, as render does for a List document.
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: web}\n  spec:\n    podSelector: {matchLabels: {app: web}}\n    policyTypes: [Egress]\n    egress: [{to: [{podSelector: {matchLabels: {app: db}}}]}]\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web}\n  spec:\n    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n      spec: {containers: [{name: c, image: x}]}\n";
+    cases.push((
+        "a List item".into(),
+        list.into(),
+        json!({"egress": [{"to": [{"ipBlock": {"cidr": "10.9.0.0/16"}}]}]}),
+    ));
     // Every example with a rendered chart and its values.
     for entry in std::fs::read_dir(repo_root().join("examples")).unwrap().flatten() {
         let (rendered, values) = (entry.path().join("rendered.yaml"), entry.path().join("values.yaml"));

@@ -238,7 +238,7 @@ impl Topology {
         let mut topology = Topology::default();
         let model = Model::from_items(items, default_namespace, Needs { workloads: true })?;
         let mut index = HashMap::new();
-        topology.absorb(&model, None, &mut index, |i| Ok(items[model.objects[i].doc].clone()))?;
+        topology.absorb(&model, None, &mut index, |i| Ok(model.value_in(items, i).cloned().unwrap_or_default()))?;
         topology.workloads.sort_by_cached_key(Workload::id);
         Ok(topology)
     }

@@ -124,7 +124,12 @@ fn transform_items(
     let added = transform::apply(&mut model, config).map_err(|e| model_failure(resources, positions, e))?;
     let mut changed = Vec::new();
     for p in model.policies.iter().filter(|p| p.changed) {
-        resources[model.objects[p.object].doc] = p.value.clone();
+        let object = &model.objects[p.object];
+        match object.item {
+            None => resources[object.doc] = p.value.clone(),
+            // A policy inside a List item is replaced inside it.
+            Some(i) => resources[object.doc]["items"][i] = p.value.clone(),
+        }
         changed.push(format!("{}/{}", p.namespace, p.name));
     }
     found.push(results::summary(&added, &changed));

@@ -77,7 +77,7 @@ pub fn warnings(model: &Model, resources: &[Value], config: &Config, namespace_c
         if in_ns.iter().any(|w| selector::matches(sel, &w.pod_labels)) {
             continue;
         }
-        let item = &resources[model.objects[p.object].doc];
+        let item = model.value_in(resources, p.object).unwrap_or(&resources[model.objects[p.object].doc]);
         out.push(
             KrmResult::new(
                 Severity::Warning,
@@ -106,11 +106,13 @@ pub fn warnings(model: &Model, resources: &[Value], config: &Config, namespace_c
         let defaulted: Vec<String> = model
             .objects
             .iter()
-            .filter(|o| o.namespace.is_some())
-            .filter(|o| {
-                resources[o.doc].pointer("/metadata/namespace").and_then(Value::as_str).is_none_or(str::is_empty)
+            .enumerate()
+            .filter(|(_, o)| o.namespace.is_some())
+            .filter(|&(i, _)| {
+                let item = model.value_in(resources, i);
+                item.and_then(|v| v.pointer("/metadata/namespace")).and_then(Value::as_str).is_none_or(str::is_empty)
             })
-            .map(|o| format!("{}/{}", o.kind, o.name))
+            .map(|(_, o)| format!("{}/{}", o.kind, o.name))
             .collect();
         if !defaulted.is_empty() {
             out.push(KrmResult::new(

@@ -80,6 +80,13 @@ pub struct Needs {
     pub workloads: bool,
 }
 
+impl Needs {
+    /// Whether objects of `kind` are parsed in full (the others are known by their header).
+    fn wants(self, kind: &str) -> bool {
+        is_policy_kind(kind) || kind == "Namespace" || (self.workloads && workload::is_workload_kind(kind))
+    }
+}
+
 /// Everything the transforms and analysis know about a render.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -110,39 +117,20 @@ impl Model {
         model.objects.reserve_exact(stream.docs.len());
         for (pos, doc) in stream.docs.iter().enumerate() {
             let Some(header) = &doc.header else { continue };
-            let wanted = |kind: &str| {
-                is_policy_kind(kind) || kind == "Namespace" || (needs.workloads && workload::is_workload_kind(kind))
-            };
-            let is_list = header.kind.ends_with("List")
-                && (header.api_version == "v1" || wanted(header.kind.trim_end_matches("List")));
-            if !(header.needs_full_parse || is_list || wanted(&header.kind)) {
+            let is_list = is_list(header, needs);
+            if !(header.needs_full_parse || is_list || needs.wants(&header.kind)) {
                 model.push_object(pos, None, header, doc.doc_ref(), &crd_scopes);
                 continue;
             }
             let value = doc.value(stream.format)?;
-            let items = match (is_list, value.get("items")) {
-                (true, Some(Value::Array(items))) => Some(items.clone()),
-                _ => None,
-            };
-            match items {
+            match value.get("items").and_then(Value::as_array).filter(|_| is_list) {
                 Some(items) => {
                     // Room for the items and the documents still to come, exactly: letting
                     // `push` double the list here would be the largest allocation of the run.
                     let needed = model.objects.len() + items.len() + (stream.docs.len() - pos - 1);
                     model.objects.reserve_exact(needed.saturating_sub(model.objects.len()));
-                    for (i, item) in items.iter().enumerate() {
-                        let mut item_ref = doc.doc_ref();
-                        let h = list_item_header(header, item);
-                        item_ref.id = Some(format!("{}/{} in items[{i}]", h.kind, h.name));
-                        if !item.is_object() {
-                            return Err(Error::Input {
-                                doc: item_ref,
-                                message: format!("items[{i}] is not an object"),
-                            });
-                        }
-                        let obj = model.push_object(pos, Some(i), &h, item_ref, &crd_scopes);
-                        model.add_details(obj, item, needs, &mut declared_ns)?;
-                    }
+                    let list = ListDoc { pos, header, doc_ref: doc.doc_ref(), items };
+                    model.push_list_items(list, needs, &crd_scopes, &mut declared_ns)?;
                     model.lists.insert(pos, value);
                 }
                 None => {
@@ -169,11 +157,51 @@ impl Model {
             if !item.is_object() {
                 return Err(Error::Input { doc: doc_ref, message: "not a Kubernetes object (not a mapping)".into() });
             }
-            let obj = model.push_object(pos, None, header, doc_ref, &crd_scopes);
-            model.add_details(obj, item, needs, &mut declared_ns)?;
+            // A List item holds objects, as a List document of a stream does.
+            match item.get("items").and_then(Value::as_array).filter(|_| is_list(header, needs)) {
+                Some(list_items) => {
+                    let list = ListDoc { pos, header, doc_ref, items: list_items };
+                    model.push_list_items(list, needs, &crd_scopes, &mut declared_ns)?;
+                }
+                None => {
+                    let obj = model.push_object(pos, None, header, doc_ref, &crd_scopes);
+                    model.add_details(obj, item, needs, &mut declared_ns)?;
+                }
+            }
         }
         model.finish(&declared_ns, headers.iter().filter_map(|h| h.helm4_filename.as_deref()));
         Ok(model)
+    }
+
+    /// Adds the items of a List (document or ResourceList item) as objects of their own.
+    fn push_list_items(
+        &mut self,
+        list: ListDoc,
+        needs: Needs,
+        crd_scopes: &scope::CrdScopes,
+        declared_ns: &mut BTreeMap<String, Labels>,
+    ) -> Result<()> {
+        for (i, item) in list.items.iter().enumerate() {
+            let h = list_item_header(list.header, item);
+            let item_ref = DocRef { id: Some(format!("{}/{} in items[{i}]", h.kind, h.name)), ..list.doc_ref.clone() };
+            if !item.is_object() {
+                return Err(Error::Input { doc: item_ref, message: format!("items[{i}] is not an object") });
+            }
+            let obj = self.push_object(list.pos, Some(i), &h, item_ref, crd_scopes);
+            self.add_details(obj, item, needs, declared_ns)?;
+        }
+        Ok(())
+    }
+
+    /// The value of object `i` among `docs`, the parsed documents (or ResourceList items) the
+    /// model was built from: a List's item is looked up inside its List.
+    pub fn value_in<'a>(&self, docs: &'a [Value], i: usize) -> Option<&'a Value> {
+        let o = &self.objects[i];
+        let doc = docs.get(o.doc)?;
+        match o.item {
+            Some(item) => doc.get("items")?.get(item),
+            None => Some(doc),
+        }
     }
 
     /// Records the namespaces (those objects are placed in, and declared ones) and the Helm 4 chart.
@@ -296,6 +324,20 @@ fn header_with_crd(value: &Value) -> Header {
         h.crd = kind.map(|k| (k.to_string(), cluster));
     }
     h
+}
+
+/// A List whose items become objects: its position, header, place and items.
+struct ListDoc<'a> {
+    pos: usize,
+    header: &'a Header,
+    doc_ref: DocRef,
+    items: &'a [Value],
+}
+
+/// Whether a document is a List whose items netfence reads: `v1` `List`, or a typed list
+/// (`NetworkPolicyList`, `PodList`) of a kind it [`Needs::wants`].
+fn is_list(header: &Header, needs: Needs) -> bool {
+    header.kind.ends_with("List") && (header.api_version == "v1" || needs.wants(header.kind.trim_end_matches("List")))
 }
 
 /// The identity of an item of a List. Items of a typed list (`PodList`, `NetworkPolicyList`, as
