@@ -268,7 +268,7 @@ impl Topology {
             self.namespaces.entry(name.clone()).or_default().extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         for o in model.objects.iter().filter(|o| o.kind == "Namespace" && o.api_version == "v1") {
-            self.declared_namespaces.insert(o.name.clone());
+            self.declared_namespaces.insert(o.name.to_string());
         }
         for p in &model.policies {
             self.policies.push(Policy {
@@ -325,11 +325,11 @@ impl Topology {
                 continue;
             }
             let value = value_of(i)?;
-            let namespace = o.namespace.clone().unwrap_or_default();
+            let namespace = o.namespace.as_deref().unwrap_or_default().to_string();
             let spec = value.get("spec").cloned().unwrap_or(Value::Null);
             match o.kind.as_str() {
                 "Service" => match serde_json::from_value::<ServiceSpec>(spec) {
-                    Ok(spec) => self.services.push(Service { namespace, name: o.name.clone(), spec }),
+                    Ok(spec) => self.services.push(Service { namespace, name: o.name.to_string(), spec }),
                     Err(e) => tracing::warn!("{}: ignoring the Service: {e}", origin(o)),
                 },
                 "Route" => self.routes.push(route_backends(namespace, &o.name, &spec)),

@@ -10,6 +10,7 @@ pub mod workload;
 use crate::error::{DocRef, Error, Result};
 use crate::stream::header::{Header, HELM4_FILENAME};
 use crate::stream::Stream;
+use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use selector::Labels;
 use serde_json::Value;
@@ -24,13 +25,13 @@ pub struct Object {
     /// Index in the `items` of a List document, `None` for a top-level document.
     pub item: Option<usize>,
     /// `apiVersion`.
-    pub api_version: String,
+    pub api_version: CompactString,
     /// `kind`.
-    pub kind: String,
+    pub kind: CompactString,
     /// `metadata.name`.
-    pub name: String,
+    pub name: CompactString,
     /// The namespace it lives in after defaulting; `None` for cluster-scoped kinds.
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// Where it is, for messages.
     pub doc_ref: DocRef,
 }
@@ -207,7 +208,8 @@ impl Model {
     /// Records the namespaces (those objects are placed in, and declared ones) and the Helm 4 chart.
     fn finish<'a>(&mut self, declared_ns: &BTreeMap<String, Labels>, helm4_files: impl Iterator<Item = &'a str>) {
         // A namespace is known from the objects placed in it and from Namespace objects.
-        let used: BTreeSet<String> = self.objects.iter().filter_map(|o| o.namespace.clone()).collect();
+        let used: BTreeSet<String> =
+            self.objects.iter().filter_map(|o| o.namespace.as_deref().map(str::to_string)).collect();
         for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
             let labels = selector::namespace_labels(&ns, declared_ns.get(&ns));
             self.namespaces.insert(ns, labels);
@@ -227,7 +229,9 @@ impl Model {
         let namespace = if scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes) {
             None
         } else {
-            Some(h.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.default_namespace.clone()))
+            Some(
+                h.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.default_namespace.as_str().into()),
+            )
         };
         self.objects.push(Object {
             doc,
@@ -262,8 +266,8 @@ impl Model {
             };
             self.policies.push(Policy {
                 object: obj,
-                namespace: o.namespace.clone().unwrap_or_default(),
-                name: o.name.clone(),
+                namespace: o.namespace.as_deref().unwrap_or_default().to_string(),
+                name: o.name.to_string(),
                 value: value.clone(),
                 spec,
                 changed: false,
@@ -273,7 +277,7 @@ impl Model {
         } else if o.kind == "Namespace" && o.api_version == "v1" && !o.name.is_empty() {
             // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);
-            declared_ns.insert(o.name.clone(), labels);
+            declared_ns.insert(o.name.to_string(), labels);
         } else if needs.workloads && workload::is_workload_kind(&o.kind) {
             if let Some(w) = workload::from_object(obj, o, value) {
                 self.workloads.push(w);
@@ -295,13 +299,13 @@ fn is_policy_kind(kind: &str) -> bool {
 
 /// The identity fields of a parsed object.
 pub fn header_of(value: &Value) -> Header {
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    let s = |v: Option<&Value>| CompactString::from(v.and_then(Value::as_str).unwrap_or_default());
     let meta = value.get("metadata");
     Header {
         api_version: s(value.get("apiVersion")),
         kind: s(value.get("kind")),
         name: s(meta.and_then(|m| m.get("name"))),
-        namespace: meta.and_then(|m| m.get("namespace")).and_then(Value::as_str).map(str::to_string),
+        namespace: meta.and_then(|m| m.get("namespace")).and_then(Value::as_str).map(CompactString::from),
         helm4_filename: meta
             .and_then(|m| m.get("annotations"))
             .and_then(|a| a.get(HELM4_FILENAME))
@@ -346,7 +350,7 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
     let mut h = header_of(item);
     let typed = list.kind.strip_suffix("List").filter(|k| !k.is_empty());
     if let (true, Some(kind)) = (h.kind.is_empty(), typed) {
-        h.kind = kind.to_string();
+        h.kind = kind.into();
         if h.api_version.is_empty() {
             h.api_version.clone_from(&list.api_version);
         }

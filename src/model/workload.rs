@@ -94,9 +94,9 @@ pub fn from_object(index: usize, object: &Object, value: &Value) -> Option<Workl
     ports.dedup();
     Some(Workload {
         object: index,
-        kind: object.kind.clone(),
-        name: object.name.clone(),
-        namespace: object.namespace.clone().unwrap_or_default(),
+        kind: object.kind.to_string(),
+        name: object.name.to_string(),
+        namespace: object.namespace.as_deref().unwrap_or_default().to_string(),
         pod_labels: labels_at(template, &["metadata", "labels"]),
         ports,
         host_network: spec.and_then(|s| s.get("hostNetwork")).and_then(Value::as_bool).unwrap_or(false),

@@ -6,6 +6,7 @@
 //! wasted work: walking parser events is about twice as fast as deserialising, and keeps the
 //! memory footprint at the size of the input.
 
+use compact_str::CompactString;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
 /// Annotation Helm 4 puts on every document it hands to a post-renderer.
@@ -15,13 +16,13 @@ pub const HELM4_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     /// `apiVersion`, empty when absent.
-    pub api_version: String,
+    pub api_version: CompactString,
     /// `kind`, empty when absent.
-    pub kind: String,
+    pub kind: CompactString,
     /// `metadata.name`, empty when absent.
-    pub name: String,
+    pub name: CompactString,
     /// `metadata.namespace`, if set.
-    pub namespace: Option<String>,
+    pub namespace: Option<CompactString>,
     /// The Helm 4 `postrenderer.helm.sh/postrender-filename` annotation, if set.
     pub helm4_filename: Option<String>,
     /// For a CustomResourceDefinition: `spec.names.kind` and whether `spec.scope` is `Cluster`.
@@ -251,7 +252,7 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
     }
     // What a full parse makes of the value: only a string counts, null means "unset".
     let text = match if plain { plain_scalar(value) } else { Plain::Str } {
-        Plain::Str => Some(value.to_owned()),
+        Plain::Str => Some(CompactString::from(value)),
         Plain::Null => None,
         Plain::Other => {
             if header.not_a_string.is_none() {
@@ -267,8 +268,8 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
         (["metadata"], "name") => header.name = text.unwrap_or_default(),
         (["metadata"], "namespace") => header.namespace = text,
         (["spec"], "scope") => *crd_cluster = text.as_deref() == Some("Cluster"),
-        (["spec", "names"], "kind") => *crd_kind = text,
-        _ => header.helm4_filename = text,
+        (["spec", "names"], "kind") => *crd_kind = text.map(String::from),
+        _ => header.helm4_filename = text.map(String::from),
     }
 }
 
