@@ -8,8 +8,15 @@ use serde_json::Value;
 
 /// Emits one document as block YAML (no leading `---`), ending in a newline.
 pub fn yaml(value: &Value, crlf: bool) -> String {
+    yaml_with(value, crlf, true)
+}
+
+/// [`yaml`], with a sequence's `-` in its key's column (`compact`, kubectl's style) or indented
+/// under it (Helm charts' usual style).
+pub fn yaml_with(value: &Value, crlf: bool, compact: bool) -> String {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.indent_step = 2;
+    options.compact_list_indent = compact;
     let text = serde_saphyr::to_string_with_options(value, options)
         // A `serde_json::Value` always serialises; keep a readable fallback rather than panic.
         .unwrap_or_else(|_| serde_json::to_string(value).unwrap_or_default());

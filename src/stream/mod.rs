@@ -3,6 +3,7 @@
 
 pub mod emit;
 pub mod header;
+pub mod splice;
 pub mod split;
 
 use crate::error::{DocRef, Error, Result};
@@ -111,8 +112,9 @@ impl<'a> Stream<'a> {
         Ok(Stream { input, format, docs })
     }
 
-    /// Writes the stream: every document verbatim except those in `replaced` (re-serialised,
-    /// keeping their leading `---` and comments), then the `appended` documents.
+    /// Writes the stream: every document verbatim except those in `replaced` (their text edited,
+    /// see [`splice`], or else re-serialised keeping their leading `---` and comments), then the
+    /// `appended` documents.
     pub fn write(
         &self,
         replaced: &BTreeMap<usize, serde_json::Value>,
@@ -159,6 +161,13 @@ impl<'a> Stream<'a> {
             }
             Format::Yaml => {
                 let text = String::from_utf8_lossy(doc.bytes);
+                // Rules appended to a block-style policy: edit the text, keeping its comments.
+                let parse = |t: &str| parse_value(t.as_bytes(), Format::Yaml).ok();
+                if let Some(spliced) = splice::append_egress(&text, value, parse) {
+                    tracing::debug!("{}: rules spliced into the text (comments kept)", doc.doc_ref());
+                    return spliced;
+                }
+                tracing::debug!("{}: re-serialised (comments inside it are not kept)", doc.doc_ref());
                 let crlf = text.contains("\r\n");
                 let content_line = doc.header.as_ref().map_or(1, |h| h.line);
                 // Keep the marker and the comments above the content (Helm's `# Source:`).

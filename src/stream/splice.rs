@@ -1,0 +1,288 @@
+//! Writing a changed NetworkPolicy by editing its text instead of re-serialising it, so that its
+//! comments and layout survive.
+//!
+//! The transforms only ever append rules to a policy's `spec.egress` (DNS, extra egress rules).
+//! When that is the whole change and the document is block-style YAML, the new rules are
+//! inserted as text after the last rule of the `egress` sequence (or as a new `egress:` key at
+//! the end of `spec`), indented like their neighbours. The edited text is parsed again and must
+//! equal the new value, otherwise the caller re-serialises: the splice is never trusted blindly.
+
+use super::emit;
+use serde_json::Value;
+use serde_saphyr::granit_parser::{Event, Parser, StructureStyle};
+
+/// The document `text` edited to mean `new`: the rules of `new`'s `spec.egress` beyond those
+/// the text already has, spliced in. `None` when the text's layout does not allow a safe splice,
+/// or when the result would not mean exactly `new` (the change was not just appended rules).
+pub fn append_egress(text: &str, new: &Value, parse: impl Fn(&str) -> Option<Value>) -> Option<String> {
+    let site = find(text)?;
+    let existing = match site {
+        Site::AfterItems { existing, .. } => existing,
+        Site::EndOfSpec { .. } => 0,
+    };
+    let added = new.pointer("/spec/egress")?.as_array()?.get(existing..).filter(|a| !a.is_empty())?;
+    let crlf = text.contains("\r\n");
+    let spliced = match site {
+        Site::AfterItems { offset, indent, compact, .. } => {
+            insert(text, offset, indent, &rules_text(added, crlf, compact))
+        }
+        Site::EndOfSpec { offset, indent, compact } => {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let rules = rules_text(added, crlf, compact);
+            let block = format!("egress:{nl}{}", if compact { rules } else { indent_lines(&rules, 2) });
+            insert(text, offset, indent, &block)
+        }
+    };
+    // The edit is kept only if it means exactly the new value.
+    (parse(&spliced).as_ref() == Some(new)).then_some(spliced)
+}
+
+/// Where the new rules go: byte offset of the start of a line, the indentation to use, and
+/// whether the document writes a sequence's `-` in its key's column (`compact`) or indented.
+#[derive(Debug, PartialEq, Eq)]
+enum Site {
+    /// After the last of the `existing` items of a block `egress` sequence whose `-` is at
+    /// column `indent`.
+    AfterItems { offset: usize, indent: usize, compact: bool, existing: usize },
+    /// At the end of a block `spec` mapping without `egress`, whose keys are at column `indent`.
+    EndOfSpec { offset: usize, indent: usize, compact: bool },
+}
+
+/// Finds the splice site by walking the parser's events: the top-level mapping's `spec` value
+/// must be a block mapping, and its `egress` (if any) a non-empty block sequence. Anchors,
+/// aliases, tags and complex keys are left to re-serialisation.
+fn find(text: &str) -> Option<Site> {
+    struct Frame {
+        /// For a mapping: the key whose value comes next (`None`: a key comes next).
+        pending: Option<(String, usize)>,
+        is_map: bool,
+        flow: bool,
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    // The key (or "" for a sequence item) of each open collection below the top-level one.
+    let mut path: Vec<String> = Vec::new();
+    let (mut spec_indent, mut has_spec, mut egress_indent) = (None, false, None);
+    // Whether the first block sequence under a key in `spec` has its `-` in the key's column.
+    let mut compact = None;
+    let (mut egress_items, mut egress_seen) = (0, false);
+    // Ends of the last scalar or flow collection inside `spec`, and inside `spec.egress`.
+    let (mut spec_end, mut egress_end) = (0, 0);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.ok()?;
+        let in_spec = path.first().is_some_and(|k| k == "spec");
+        let in_egress = in_spec && path.get(1).is_some_and(|k| k == "egress");
+        let mut note_end = |end: usize| {
+            if in_spec {
+                spec_end = spec_end.max(end);
+            }
+            if in_egress {
+                egress_end = egress_end.max(end);
+            }
+        };
+        let node = match &event {
+            Event::Alias(_) => return None,
+            Event::Scalar(_, _, anchor, tag)
+            | Event::MappingStart(_, anchor, tag)
+            | Event::SequenceStart(_, anchor, tag) => {
+                if *anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                true
+            }
+            _ => false,
+        };
+        if node {
+            let is_key = stack.last().is_some_and(|f| f.is_map && f.pending.is_none());
+            if is_key {
+                let Event::Scalar(value, ..) = &event else { return None };
+                if stack.len() == 2 && in_spec && path.len() == 1 {
+                    spec_indent.get_or_insert(span.start.col());
+                    egress_seen |= value == "egress";
+                }
+                stack.last_mut()?.pending = Some((value.to_string(), span.start.col()));
+                continue;
+            }
+            // A value (or the top-level node): the key it sits under.
+            let (key, key_col) = match stack.last_mut() {
+                Some(f) if f.is_map => f.pending.take().map_or((String::new(), None), |(k, c)| (k, Some(c))),
+                _ => (String::new(), None),
+            };
+            if in_egress && path.len() == 2 {
+                egress_items += 1;
+            }
+            match event {
+                Event::Scalar(..) => note_end(byte_offset(text, &span.end)?),
+                _ => {
+                    let is_map = matches!(event, Event::MappingStart(..));
+                    let flow = matches!(
+                        event,
+                        Event::MappingStart(StructureStyle::Flow, ..) | Event::SequenceStart(StructureStyle::Flow, ..)
+                    );
+                    if let (true, false, false, Some(col)) = (in_spec, is_map, flow, key_col) {
+                        if compact.is_none() {
+                            compact = Some(dash_column(text, &span.start)? == col);
+                        }
+                    }
+                    match (stack.len(), key.as_str()) {
+                        (0, _) if !is_map || flow => return None,
+                        (1, "spec") if !is_map || flow => return None,
+                        (1, "spec") => has_spec = true,
+                        (2, "egress") if in_spec && path.len() == 1 => {
+                            if is_map || flow {
+                                return None;
+                            }
+                            egress_indent = Some(dash_column(text, &span.start)?);
+                        }
+                        _ => {}
+                    }
+                    if !stack.is_empty() {
+                        path.push(key);
+                    }
+                    stack.push(Frame { pending: None, is_map, flow });
+                }
+            }
+            continue;
+        }
+        if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+            let frame = stack.pop()?;
+            // A block collection ends where the next token starts (after comments): only a
+            // flow collection's end is the end of its text.
+            if frame.flow {
+                note_end(byte_offset(text, &span.end)?);
+            }
+            path.pop();
+        }
+    }
+    let line_after = |offset: usize| -> usize {
+        if offset == 0 || text[..offset].ends_with('\n') {
+            return offset;
+        }
+        text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1)
+    };
+    let compact = compact.unwrap_or(true);
+    match (has_spec, egress_seen, egress_indent, spec_indent) {
+        (true, true, Some(indent), _) if egress_items > 0 => {
+            Some(Site::AfterItems { offset: line_after(egress_end), indent, compact, existing: egress_items })
+        }
+        (true, false, _, Some(indent)) => Some(Site::EndOfSpec { offset: line_after(spec_end), indent, compact }),
+        _ => None,
+    }
+}
+
+/// The column of the `-` that starts a block sequence, read off its first line (the parser's
+/// span of an indentless sequence starts at the item's content, not at the `-`).
+fn dash_column(text: &str, start: &serde_saphyr::granit_parser::Marker) -> Option<usize> {
+    let start = byte_offset(text, start)?;
+    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..];
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    line[indent..].starts_with('-').then_some(indent)
+}
+
+/// A marker's byte offset in `text` (the parser counts characters; it may also give bytes).
+fn byte_offset(text: &str, marker: &serde_saphyr::granit_parser::Marker) -> Option<usize> {
+    match marker.byte_offset() {
+        Some(b) => Some(b),
+        None => text.char_indices().map(|(i, _)| i).chain([text.len()]).nth(marker.index()),
+    }
+}
+
+/// The rules as a block sequence at column 0, nested sequences in the document's style.
+fn rules_text(rules: &[Value], crlf: bool, compact: bool) -> String {
+    emit::yaml_with(&Value::Array(rules.to_vec()), crlf, compact)
+}
+
+fn indent_lines(text: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    text.split_inclusive('\n').map(|l| if l.trim().is_empty() { l.to_string() } else { format!("{pad}{l}") }).collect()
+}
+
+/// `text` with `block` (indented by `indent`) inserted at `offset`, the start of a line; a final
+/// line without a newline gets one first.
+fn insert(text: &str, offset: usize, indent: usize, block: &str) -> String {
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let (head, tail) = text.split_at(offset);
+    let sep = if head.is_empty() || head.ends_with('\n') { "" } else { nl };
+    format!("{head}{sep}{}{tail}", indent_lines(block, indent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> Option<Value> {
+        serde_saphyr::from_str(text).ok()
+    }
+
+    fn dns() -> Value {
+        json!({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}], "ports": [{"protocol": "UDP", "port": 53}]})
+    }
+
+    fn splice(text: &str) -> Option<String> {
+        let old = parse(text).unwrap();
+        let mut new = old.clone();
+        match new["spec"].get_mut("egress") {
+            Some(Value::Array(rules)) => rules.push(dns()),
+            _ => new["spec"]["egress"] = json!([dns()]),
+        }
+        let out = append_egress(text, &new, parse)?;
+        assert_eq!(parse(&out), Some(new));
+        Some(out)
+    }
+
+    #[test]
+    fn appends_after_the_last_rule_keeping_comments() {
+        let text = "kind: NetworkPolicy\nspec:\n  podSelector: {}\n  egress:\n    # the database\n    - to:\n        - podSelector: {matchLabels: {app: db}}  # db\n  policyTypes: [Egress]  # keep\n";
+        let out = splice(text).unwrap();
+        assert!(out.starts_with("kind: NetworkPolicy\nspec:\n  podSelector: {}\n  egress:\n    # the database\n    - to:\n        - podSelector: {matchLabels: {app: db}}  # db\n    - to:\n"), "{out}");
+        assert!(out.ends_with("  policyTypes: [Egress]  # keep\n"), "{out}");
+    }
+
+    #[test]
+    fn indentless_sequences_and_crlf() {
+        let text = "spec:\r\n  egress:\r\n  - to: []\r\n  podSelector: {}\r\n";
+        let out = splice(text).unwrap();
+        assert!(out.starts_with("spec:\r\n  egress:\r\n  - to: []\r\n  - to:\r\n"), "{out:?}");
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+
+    #[test]
+    fn adds_an_egress_key_at_the_end_of_spec() {
+        let text = "spec:\n  podSelector: {}\n  policyTypes:\n  - Egress\n# after\nstatus: {}\n";
+        let out = splice(text).unwrap();
+        assert!(out.starts_with("spec:\n  podSelector: {}\n  policyTypes:\n  - Egress\n  egress:\n  - to:\n"), "{out}");
+        assert!(out.ends_with("# after\nstatus: {}\n"), "{out}");
+        // Sequences indented under their keys: the new ones too.
+        let out = splice("spec:\n  policyTypes:\n    - Egress\n").unwrap();
+        assert!(out.contains("  egress:\n    - to:\n        - namespaceSelector:\n"), "{out}");
+    }
+
+    #[test]
+    fn indentless_sequences() {
+        let out = splice("spec:\n  egress:\n  - to: []\n  podSelector: {}\n").unwrap();
+        assert!(out.starts_with("spec:\n  egress:\n  - to: []\n  - to:\n"), "{out:?}");
+    }
+
+    #[test]
+    fn last_line_without_newline() {
+        let out = splice("spec:\n  egress:\n    - to: []").unwrap();
+        assert!(out.starts_with("spec:\n  egress:\n    - to: []\n    - to:\n"), "{out}");
+    }
+
+    #[test]
+    fn flow_styles_and_other_changes_are_left_to_reserialisation() {
+        assert_eq!(splice("spec: {egress: [{to: []}]}\n"), None);
+        assert_eq!(splice("spec:\n  egress: [{to: []}]\n"), None);
+        assert_eq!(splice("spec:\n  egress: []\n"), None);
+        assert_eq!(splice("{\"spec\": {\"egress\": [{\"to\": []}]}}\n"), None);
+        // Any other change: the spliced text would not mean the new value.
+        let new = json!({"spec": {"egress": [{"to": []}, dns()]}, "metadata": {"name": "x"}});
+        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
+        let new = json!({"spec": {"egress": [{"to": [{}]}, dns()]}});
+        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
+        // No rule added.
+        let new = json!({"spec": {"egress": [{"to": []}]}});
+        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
+    }
+}
