@@ -348,7 +348,7 @@ fn doc_strategy() -> impl Strategy<Value = String> {
         (name, ns.clone(), any::<bool>(), any::<bool>()).prop_map(move |(n, ns, types, dns)| {
             let types = if types { "  policyTypes: [Ingress, Egress]\n" } else { "" };
             let dns = if dns { "    - ports:\n        - {port: 53, protocol: UDP}\n        - {port: 53, protocol: TCP}\n" } else { "" };
-            format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {n}\n{}spec:\n  podSelector:\n    matchLabels: {{app: {n}}}\n{types}  egress:\n{dns}    - to:\n        - podSelector: {{}}\n", ns_line(&ns))
+            format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {n}\n{}spec:\n  podSelector:\n    matchLabels: {{app: {n}}}\n{types}  egress:\n{dns}    # to the pods of {n}\n    - to:\n        - podSelector: {{}}  # any\n  # end of spec\n", ns_line(&ns))
         }),
         (name, ns.clone()).prop_map(|(n, ns)| {
             let ns = ns.map(|ns| format!(", namespace: {ns}")).unwrap_or_default();
@@ -436,6 +436,13 @@ proptest! {
                     }
                     Err(e) => prop_assert!(false, "output does not parse: {}\ninput: {:?}\noutput: {:?}", e, String::from_utf8_lossy(&input), String::from_utf8_lossy(&out)),
                 }
+            }
+            // Changed policies keep their text: no comment of the input is lost (anchors, aliases
+            // and tags, which random text can put on a policy, make netfence re-serialise it).
+            let (input_text, out_text) = (String::from_utf8_lossy(&input), String::from_utf8_lossy(&out));
+            let splice_applies = !input_text.contains(['&', '*', '!']);
+            for line in input_text.lines().filter(|l| splice_applies && l.trim_start().starts_with('#')) {
+                prop_assert!(out_text.contains(line), "comment {:?} lost; input: {:?}\noutput: {:?}", line, input_text, out_text);
             }
             let again = render_bytes(&out, &options);
             prop_assert_eq!(again.as_deref(), Ok(&out[..]), "not idempotent for {:?}", String::from_utf8_lossy(&input));
