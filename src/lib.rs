@@ -2,19 +2,23 @@
 //! as a Helm post-renderer, a kustomize/kpt KRM function, or inside an Argo CD plugin.
 //!
 //! Layers, top to bottom (data never flows back up):
+//! - [`k8s`]: Kubernetes well-knowns (labels, DNS deployments, private ranges, API server
+//!   ports), label selectors parsed once, and the API server's NetworkPolicy rules;
 //! - [`stream`]: split a manifest stream into documents, keep their bytes, write them back;
 //! - [`model`]: the typed view transforms and analysis share (objects, namespaces, policies);
-//! - [`config`]: the `networkPolicy` values block, strictly validated;
+//! - [`config`]: the `networkPolicy` values block and function configs, strictly validated,
+//!   and the namespace precedence;
 //! - [`transform`]: the policy transforms (`dns`, `egress_merge`, `default_deny`);
 //! - [`render`]: the post-renderer pipeline tying them together;
 //! - [`analysis`]: connectivity analysis of the same model (matrix, explain, diff, verify, check);
 //! - [`krm`]: the KRM function (a `ResourceList` in and out) over the same model and transforms;
-//! - [`cli`]: command-line parsing and exit codes (`main.rs` only calls it).
+//! - [`cli`]: every clap type, command-line parsing and exit codes (`main.rs` only calls it).
 
 pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod k8s;
 pub mod krm;
 pub mod model;
 pub mod render;

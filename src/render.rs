@@ -2,6 +2,7 @@
 //! out. This is the one function the Helm post-renderer, the legacy kustomize exec plugin and the
 //! Argo CD plugin all call; the KRM function calls the same transforms on a ResourceList.
 
+use crate::config::namespace::DefaultNamespace;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{Model, Needs};
@@ -15,7 +16,7 @@ use std::io::Write;
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     /// Namespace of namespaced objects that do not set `metadata.namespace`.
-    pub namespace: String,
+    pub namespace: DefaultNamespace,
     /// The `networkPolicy` configuration.
     pub config: Config,
 }
@@ -56,7 +57,7 @@ pub fn render<'a>(input: &'a [u8], options: &RenderOptions) -> Result<Rendered<'
         return Ok(Rendered { stream, replaced: BTreeMap::new(), appended: Vec::new() });
     }
     let needs = Needs { workloads: options.config.needs_workloads() };
-    let mut model = Model::build(&stream, &options.namespace, needs)?;
+    let mut model = Model::build(&stream, &options.namespace.name, needs)?;
     // Parsed Lists are kept only to rewrite those holding a policy: free the others before the
     // transforms run (peak memory on List-heavy streams).
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();

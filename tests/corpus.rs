@@ -272,7 +272,7 @@ fn check_file(name: &str, input: &[u8], options: &RenderOptions) -> Result<(), S
     if twice != out {
         return Err("not idempotent: render(render(x)) != render(x)".into());
     }
-    check_dns(&docs, &options.namespace)?;
+    check_dns(&docs, &options.namespace.name)?;
     // Nothing netfence does hides a document: the output has at least as many objects.
     let in_docs = parse_docs(input).map_err(|e| format!("input does not parse: {e}"))?;
     if docs.len() < in_docs.len() {
@@ -430,7 +430,7 @@ proptest! {
             if Stream::parse(&input).is_ok_and(|s| s.format == Format::Yaml) && parse_docs(&input).is_ok() {
                 match parse_docs(&out) {
                     Ok(docs) => {
-                        if let Err(e) = check_dns(&docs, &options.namespace) {
+                        if let Err(e) = check_dns(&docs, &options.namespace.name) {
                             prop_assert!(false, "{}\ninput: {:?}", e, String::from_utf8_lossy(&input));
                         }
                     }

@@ -397,7 +397,7 @@ fn schema_file_is_the_generated_one() {
     );
     // And the examples' function configs are valid against what the code reads.
     for file in ["examples/kustomize/plugin/netfence.yaml", "examples/kpt/shop/netfence.yaml"] {
-        netfence::krm::function_config::parse(Some(&yaml(&read(file)))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        netfence::config::function_config::parse(Some(&yaml(&read(file)))).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }
 

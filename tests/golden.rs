@@ -36,7 +36,7 @@ fn options(case: &Path) -> RenderOptions {
             }
         }
     }
-    RenderOptions { namespace, config }
+    RenderOptions { namespace: namespace.into(), config }
 }
 
 fn render_bytes(input: &[u8], options: &RenderOptions) -> Result<Vec<u8>, String> {

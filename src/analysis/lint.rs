@@ -8,11 +8,11 @@ use super::ipset::IpSet;
 use super::matrix::DnsTargets;
 use super::ports::{ConnSet, Protocol};
 use super::topology::{Origin, Policy, Topology, NAMESPACE_NAME_LABEL};
+use crate::k8s::{dns, ranges, validate};
 use crate::model::policy as semantics;
 use crate::model::policy::Target;
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 use std::fmt;
 
@@ -178,7 +178,10 @@ fn workload_rules(topology: &Topology, engine: &Engine, dns: &DnsTargets, out: &
         None => dns.workloads.iter().map(|w| (engine.group_of(*w), Some(*w))).collect(),
     };
     let target_names = match &dns.assumed {
-        Some(_) => "kube-system pods labelled k8s-app=kube-dns".to_string(),
+        Some(_) => {
+            let (key, value) = dns::KUBE_DNS.pod_label;
+            format!("{} pods labelled {key}={value}", dns::KUBE_DNS.namespace)
+        }
         None => dns.workloads.iter().map(|w| topology.workloads[*w].id()).collect::<Vec<_>>().join(", "),
     };
     for (w, wl) in topology.workloads.iter().enumerate() {
@@ -236,9 +239,9 @@ fn workload_rules(topology: &Topology, engine: &Engine, dns: &DnsTargets, out: &
 fn policy_rules(topology: &Topology, p: &Policy, out: &mut Vec<Finding>) {
     let spec = &p.spec;
     // NF005: selects nothing.
-    if let Some(sel) = spec.pod_selector.as_ref().filter(|s| !crate::model::selector::is_empty(s)) {
+    if let Some(sel) = spec.pod_selector.as_ref().filter(|s| !crate::k8s::selector::is_empty(s)) {
         let in_ns: Vec<_> = topology.workloads.iter().filter(|w| w.namespace == p.namespace).collect();
-        if !in_ns.iter().any(|w| crate::model::selector::matches(sel, &w.labels)) {
+        if !in_ns.iter().any(|w| crate::k8s::selector::matches(sel, &w.labels)) {
             let (severity, msg) = if in_ns.is_empty() {
                 (
                     Severity::Info,
@@ -310,10 +313,6 @@ fn policy_rules(topology: &Topology, p: &Policy, out: &mut Vec<Finding>) {
     }
 }
 
-/// The private ranges and metadata address an egress to "anywhere" should except.
-const V4_EXCLUSIONS: &[&str] = &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"];
-const V6_EXCLUSIONS: &[&str] = &["fc00::/7"];
-
 fn peer_rules(
     topology: &Topology,
     p: &Policy,
@@ -323,37 +322,14 @@ fn peer_rules(
     out: &mut Vec<Finding>,
 ) {
     let selectors = peer.pod_selector.is_some() || peer.namespace_selector.is_some();
+    for issue in validate::peer_issues(peer) {
+        out.push(policy_finding(p, "NF009", Severity::Error, issue.under(at)));
+    }
     if let Some(block) = &peer.ip_block {
-        if selectors {
-            out.push(policy_finding(
-                p,
-                "NF009",
-                Severity::Error,
-                format!("{at}: ipBlock cannot be combined with selectors"),
-            ));
-        }
         let except = block.except.clone().unwrap_or_default();
-        let cidr = match IpSet::cidr(&block.cidr) {
-            Ok(c) => c,
-            Err(e) => return out.push(policy_finding(p, "NF009", Severity::Error, format!("{at}.ipBlock: {e}"))),
-        };
-        for e in &except {
-            match IpSet::cidr(e) {
-                Err(msg) => {
-                    out.push(policy_finding(p, "NF009", Severity::Error, format!("{at}.ipBlock.except: {msg}")))
-                }
-                Ok(set) if !set.difference(&cidr).is_empty() => out.push(policy_finding(
-                    p,
-                    "NF009",
-                    Severity::Error,
-                    format!("{at}.ipBlock.except: {e} is not inside {}", block.cidr),
-                )),
-                Ok(_) => {}
-            }
-        }
-        let exclusions = match block.cidr.trim() {
-            "0.0.0.0/0" => V4_EXCLUSIONS,
-            "::/0" => V6_EXCLUSIONS,
+        let exclusions: &[&str] = match block.cidr.trim() {
+            ranges::ANY_V4 => &ranges::PRIVATE_V4,
+            ranges::ANY_V6 => &ranges::PRIVATE_V6,
             _ => &[],
         };
         if egress && !exclusions.is_empty() {
@@ -375,12 +351,6 @@ fn peer_rules(
         return;
     }
     if !selectors {
-        out.push(policy_finding(
-            p,
-            "NF009",
-            Severity::Error,
-            format!("{at}: a peer needs a podSelector, namespaceSelector or ipBlock"),
-        ));
         return;
     }
     if let Some(sel) = &peer.pod_selector {
@@ -450,43 +420,17 @@ fn peer_rules(
     }
 }
 
+/// NF008: what the API server rejects in a selector ([`validate::label_selector_issues`]).
 fn selector_errors(sel: &LabelSelector, at: &str, p: &Policy, out: &mut Vec<Finding>) {
-    for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
-        let values = e.values.as_ref().map_or(0, Vec::len);
-        let problem = match e.operator.as_str() {
-            "In" | "NotIn" if values == 0 => Some(format!("operator {} needs values", e.operator)),
-            "Exists" | "DoesNotExist" if values > 0 => Some(format!("operator {} takes no values", e.operator)),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => None,
-            other => Some(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist)")),
-        };
-        if let Some(problem) = problem {
-            out.push(policy_finding(p, "NF008", Severity::Error, format!("{at}.matchExpressions[{i}]: {problem}")));
-        }
+    for issue in validate::label_selector_issues(sel) {
+        out.push(policy_finding(p, "NF008", Severity::Error, issue.under(at)));
     }
 }
 
+/// NF009: what the API server rejects in a port ([`validate::port_issues`]).
 fn port_errors(port: &NetworkPolicyPort, at: &str, p: &Policy, out: &mut Vec<Finding>) {
-    let mut problems = Vec::new();
-    if let Some(proto) = &port.protocol {
-        if !matches!(proto.as_str(), "TCP" | "UDP" | "SCTP") {
-            problems.push(format!("protocol {proto:?} is not TCP, UDP or SCTP"));
-        }
-    }
-    match (&port.port, port.end_port) {
-        (Some(IntOrString::Int(n)), end) => {
-            if !(1..=65535).contains(n) {
-                problems.push(format!("port {n} is out of range"));
-            }
-            if let Some(end) = end.filter(|e| e < n || *e > 65535) {
-                problems.push(format!("endPort {end} must be between port {n} and 65535"));
-            }
-        }
-        (Some(IntOrString::String(_)), Some(_)) => problems.push("endPort needs a numeric port".into()),
-        (None, Some(_)) => problems.push("endPort needs a port".into()),
-        _ => {}
-    }
-    for problem in problems {
-        out.push(policy_finding(p, "NF009", Severity::Error, format!("{at}: {problem}")));
+    for issue in validate::port_issues(port) {
+        out.push(policy_finding(p, "NF009", Severity::Error, issue.under(at)));
     }
 }
 
@@ -679,7 +623,7 @@ spec: {podSelector: {}, egress: []}
         }
         let nf003 = findings.iter().find(|f| f.rule.id == "NF003").unwrap();
         assert!(
-            nf003.message.ends_with("does not except 172.16.0.0/12, 192.168.0.0/16, 169.254.169.254/32"),
+            nf003.message.ends_with("does not except 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16"),
             "{}",
             nf003.message
         );

@@ -6,13 +6,14 @@ use super::connectivity::{Engine, Options, Peer, Probe};
 use super::connlist;
 use super::ports::{ConnSet, PortSet, Protocol};
 use super::topology::Topology;
-use crate::model::selector::Labels;
+use crate::k8s::dns;
+use crate::k8s::selector::Labels;
 use crate::model::workload::ContainerPort;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 /// How fine the matrix is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// One row and column per namespace (plus external addresses and DNS).
     Namespace,
@@ -21,7 +22,7 @@ pub enum Level {
 }
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Aligned plain text.
     Table,
@@ -39,9 +40,6 @@ pub enum Format {
 
 /// The row and column name of addresses outside the cluster at namespace level.
 pub const EXTERNAL: &str = "external";
-
-/// Labels that mark a DNS server pod: CoreDNS/kube-dns, and OpenShift's DNS daemonset.
-const DNS_LABELS: &[(&str, &str)] = &[("k8s-app", "kube-dns"), ("dns.operator.openshift.io/daemonset-dns", "default")];
 
 /// The DNS servers the namespace matrix shows in its DNS column: the input's pods labelled as
 /// DNS servers, or else a `kube-system` pod labelled `k8s-app: kube-dns` standing in for the
@@ -61,15 +59,17 @@ impl DnsTargets {
             .workloads
             .iter()
             .enumerate()
-            .filter(|(_, w)| DNS_LABELS.iter().any(|(k, v)| w.labels.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|(_, w)| {
+                dns::DEPLOYMENTS.iter().any(|d| w.labels.get(d.pod_label.0).map(String::as_str) == Some(d.pod_label.1))
+            })
             .map(|(i, _)| i)
             .collect();
         let assumed = workloads.is_empty().then(|| Probe {
-            namespace: "kube-system".into(),
-            labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+            namespace: dns::KUBE_DNS.namespace.into(),
+            labels: Labels::from([(dns::KUBE_DNS.pod_label.0.to_string(), dns::KUBE_DNS.pod_label.1.to_string())]),
             ports: vec![
-                ContainerPort { name: "dns".into(), port: 53, protocol: "UDP".into() },
-                ContainerPort { name: "dns-tcp".into(), port: 53, protocol: "TCP".into() },
+                ContainerPort { name: "dns".into(), port: dns::KUBE_DNS.port, protocol: "UDP".into() },
+                ContainerPort { name: "dns-tcp".into(), port: dns::KUBE_DNS.port, protocol: "TCP".into() },
             ],
         });
         DnsTargets { workloads, assumed }
@@ -80,13 +80,13 @@ impl DnsTargets {
         Options { probes: self.assumed.iter().cloned().collect(), ..Options::default() }
     }
 
-    /// DNS ports: 53 and 5353 (OpenShift), UDP and TCP.
+    /// DNS ports of the known deployments (53, and 5353 for OpenShift), UDP and TCP.
     pub fn ports() -> ConnSet {
         let mut c = ConnSet::none();
         for p in [Protocol::Udp, Protocol::Tcp] {
-            let mut set = PortSet::range(53, 53);
-            set.union_with(&PortSet::range(5353, 5353));
-            c.union_with(&ConnSet::of(p, set));
+            for port in dns::ports() {
+                c.union_with(&ConnSet::of(p, PortSet::range(port as u16, port as u16)));
+            }
         }
         c
     }

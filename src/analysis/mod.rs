@@ -13,7 +13,6 @@
 //! - [`explain`], [`diff`], [`verify`], [`lint`]: the `explain`, `diff`, `verify` and `check`
 //!   commands.
 
-pub mod command;
 pub mod connectivity;
 pub mod connlist;
 pub mod diff;

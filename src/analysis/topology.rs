@@ -3,10 +3,9 @@
 //! NetworkPolicies, and the Services, Routes and Ingresses that let an ingress controller in.
 
 use crate::error::{DocRef, Error, Result};
-use crate::model::selector::Labels;
+use crate::k8s::selector::Labels;
 use crate::model::workload::ContainerPort;
 use crate::model::{Model, Needs, Object};
-use crate::render::{self, RenderOptions};
 use crate::stream::Stream;
 use k8s_openapi::api::core::v1::ServiceSpec;
 use k8s_openapi::api::networking::v1::{IngressSpec, NetworkPolicySpec};
@@ -160,9 +159,10 @@ impl Input {
         Ok(Input { name: Some(path.display().to_string()), bytes, lenient: false })
     }
 
-    /// The input as netfence's post-renderer would write it with `options`.
-    pub fn rendered(&self, options: &RenderOptions) -> Result<Input> {
-        let bytes = render::render(&self.bytes, options).map_err(|e| self.wrap(e))?.to_bytes();
+    /// The input with its bytes replaced by `f(bytes)` (e.g. as netfence's render writes them);
+    /// an error about the content names the file.
+    pub fn transformed(&self, f: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<Input> {
+        let bytes = f(&self.bytes).map_err(|e| self.wrap(e))?;
         Ok(Input { bytes, ..self.clone() })
     }
 
@@ -190,8 +190,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The label every namespace carries (set by the API server since Kubernetes 1.21).
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+pub use crate::k8s::NAMESPACE_NAME_LABEL;
 
 /// Everything the analysis knows about the inputs.
 #[derive(Debug, Default)]

@@ -2,13 +2,15 @@
 //!
 //! The block is strict: an unknown key is an error naming its path, because a typo in a security
 //! setting must never silently weaken isolation. Rules in Kubernetes shape (egress rules,
-//! selectors, ports) are checked as strictly as the API server would (see [`k8s`]).
+//! selectors, ports) are checked as strictly as the API server would (see [`crate::k8s::validate`]).
 
-pub mod k8s;
+pub mod function_config;
+pub mod namespace;
 pub mod platform;
 pub mod values;
 
 use crate::error::{Error, Result};
+use crate::k8s::validate;
 use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use schemars::JsonSchema;
@@ -98,7 +100,11 @@ impl Config {
                 "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
             ));
         }
-        Ok(())
+        for (i, entry) in self.external_egress.iter().enumerate() {
+            entry.validate(&format!("{prefix}.externalEgress[{i}]"))?;
+        }
+        self.kube_api.validate(&format!("{prefix}.kubeApi"))?;
+        self.port_forward.validate(&format!("{prefix}.portForward"))
     }
 
     /// Whether the transforms need the render's workloads (pod labels, container ports).
@@ -160,7 +166,7 @@ impl Default for Dns {
         Dns {
             enabled: true,
             profile: DnsProfile::KubeDns,
-            node_local_address: "169.254.20.10".into(),
+            node_local_address: crate::k8s::dns::NODE_LOCAL_ADDRESS.into(),
             namespace: None,
             pod_selector: None,
             ports: vec![],
@@ -205,7 +211,7 @@ impl Default for DefaultDeny {
         DefaultDeny {
             enabled: true,
             policy_types: vec![PolicyType::Ingress, PolicyType::Egress],
-            exclude_namespaces: vec!["kube-system".into(), "kube-public".into(), "kube-node-lease".into()],
+            exclude_namespaces: crate::k8s::SYSTEM_NAMESPACES.map(String::from).to_vec(),
         }
     }
 }
@@ -219,26 +225,29 @@ fn de_egress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyE
     let raw = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
     raw.iter()
         .enumerate()
-        .map(|(i, v)| k8s::egress_rule(v).map_err(|e| serde::de::Error::custom(e.at_index(i))))
+        .map(|(i, v)| validate::egress_rule(v).map_err(|e| serde::de::Error::custom(e.at_index(i))))
         .collect()
 }
 
 fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyPort>, D::Error> {
     let raw = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
-    raw.iter().enumerate().map(|(i, v)| k8s::port(v).map_err(|e| serde::de::Error::custom(e.at_index(i)))).collect()
+    raw.iter()
+        .enumerate()
+        .map(|(i, v)| validate::port(v).map_err(|e| serde::de::Error::custom(e.at_index(i))))
+        .collect()
 }
 
 fn de_opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LabelSelector>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => k8s::label_selector(&v).map(Some).map_err(|e| serde::de::Error::custom(e.under(""))),
+        Some(v) => validate::label_selector(&v).map(Some).map_err(|e| serde::de::Error::custom(e.under(""))),
     }
 }
 
 fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let raw = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
     for (i, c) in raw.iter().enumerate() {
-        k8s::cidr(c).map_err(|e| serde::de::Error::custom(e.at_index(i)))?;
+        validate::cidr(c).map_err(|e| serde::de::Error::custom(e.at_index(i)))?;
     }
     Ok(raw)
 }

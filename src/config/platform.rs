@@ -1,7 +1,9 @@
 //! Platform-level intent: namespace-to-namespace edges (`allow`), external HTTPS egress,
 //! Kubernetes API egress, port-forward allowances and per-workload policies.
 
-use super::k8s;
+use crate::error::{Error, Result};
+use crate::k8s::validate;
+use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use schemars::JsonSchema;
@@ -67,6 +69,43 @@ pub struct ExternalEgress {
 }
 
 impl ExternalEgress {
+    /// The `except` ranges split by family, checked: IPv6 ones only with `ipv6`, no range
+    /// inside another. IPv6 defaults to [`crate::k8s::ranges::PRIVATE_V6`] when none is listed.
+    pub fn except_ranges(&self, path: &str) -> Result<(Vec<IpNet>, Vec<IpNet>)> {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for (j, text) in self.except.iter().enumerate() {
+            let net: IpNet = text.parse().map_err(|_| Error::config(format!("{path}.except[{j}]"), "invalid CIDR"))?;
+            match net {
+                IpNet::V4(_) => v4.push(net),
+                IpNet::V6(_) if self.ipv6 => v6.push(net),
+                IpNet::V6(_) => {
+                    return Err(Error::config(
+                        format!("{path}.except[{j}]"),
+                        format!("{text} is IPv6 but `ipv6` is not enabled"),
+                    ))
+                }
+            }
+        }
+        if self.ipv6 && v6.is_empty() {
+            v6 = crate::k8s::ranges::PRIVATE_V6.iter().filter_map(|c| c.parse().ok()).collect();
+        }
+        for nets in [&v4, &v6] {
+            for (a, x) in nets.iter().enumerate() {
+                if let Some(y) = nets.iter().enumerate().find(|(b, y)| *b != a && y.contains(x)).map(|(_, y)| y) {
+                    return Err(Error::config(
+                        format!("{path}.except"),
+                        format!("{x} overlaps {y}; list each range once"),
+                    ));
+                }
+            }
+        }
+        Ok((v4, v6))
+    }
+
+    pub(super) fn validate(&self, path: &str) -> Result<()> {
+        self.except_ranges(path).map(drop)
+    }
+
     /// The pods this allowance is for, as a [`Side`].
     pub fn side(&self) -> Side {
         Side {
@@ -108,9 +147,30 @@ pub struct PortForward {
     pub namespaces: Vec<String>,
 }
 
+impl KubeApi {
+    pub(super) fn validate(&self, path: &str) -> Result<()> {
+        if !self.from.is_empty() && self.cidrs.is_empty() {
+            return Err(Error::config(
+                format!("{path}.cidrs"),
+                "required when kubeApi.from is set (the API server's addresses)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl PortForward {
+    pub(super) fn validate(&self, path: &str) -> Result<()> {
+        if self.enabled && self.cidrs.is_empty() && !self.from_kube_system {
+            return Err(Error::config(path, "enabled but allows nothing: set `cidrs` or `fromKubeSystem`"));
+        }
+        Ok(())
+    }
+}
+
 impl Default for KubeApi {
     fn default() -> Self {
-        KubeApi { cidrs: vec![], ports: vec![tcp(443), tcp(6443)], from: vec![] }
+        KubeApi { cidrs: vec![], ports: crate::k8s::API_SERVER_PORTS.map(tcp).to_vec(), from: vec![] }
     }
 }
 
@@ -141,15 +201,15 @@ pub fn tcp(port: i32) -> NetworkPolicyPort {
     }
 }
 
-/// The default `except` list: RFC 1918 private ranges and link-local (cloud metadata).
+/// The default `except` list: the IPv4 private and link-local ranges ([`crate::k8s::ranges`]).
 pub fn private_ranges() -> Vec<String> {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"].map(String::from).to_vec()
+    crate::k8s::ranges::PRIVATE_V4.map(String::from).to_vec()
 }
 
 fn de_opt_selector<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LabelSelector>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => k8s::label_selector(&v).map(Some).map_err(|e| serde::de::Error::custom(e.under(""))),
+        Some(v) => validate::label_selector(&v).map(Some).map_err(|e| serde::de::Error::custom(e.under(""))),
     }
 }
 
@@ -171,7 +231,7 @@ fn port_list(raw: &[Value]) -> Result<Vec<NetworkPolicyPort>, String> {
         .enumerate()
         .map(|(i, v)| {
             let v = if v.is_number() { serde_json::json!({"protocol": "TCP", "port": v}) } else { v.clone() };
-            k8s::port(&v).map_err(|e| e.at_index(i))
+            validate::port(&v).map_err(|e| e.at_index(i))
         })
         .collect()
 }
@@ -179,7 +239,7 @@ fn port_list(raw: &[Value]) -> Result<Vec<NetworkPolicyPort>, String> {
 fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let raw = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
     for (i, c) in raw.iter().enumerate() {
-        k8s::cidr(c).map_err(|e| serde::de::Error::custom(e.at_index(i)))?;
+        validate::cidr(c).map_err(|e| serde::de::Error::custom(e.at_index(i)))?;
     }
     Ok(raw)
 }

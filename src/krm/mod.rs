@@ -10,7 +10,6 @@
 //! config or item, the items unchanged plus an `error` result; the error then goes to stderr and
 //! the exit code is non-zero (kustomize ignores `results` and reports only the exit status).
 
-pub mod function_config;
 pub mod processor;
 pub mod resource_list;
 pub mod results;

@@ -6,10 +6,10 @@
 //! handed back unchanged, because kpt deletes the file of every item a function does not return.
 //! The `functionConfig` is never added to the items.
 
-use super::function_config;
 use super::resource_list::{self, KrmResult, ResourceList, Severity};
 use super::results;
 use crate::config::Config;
+use crate::config::{function_config, namespace};
 use crate::error::{Error, Result};
 use crate::model::{Model, Needs};
 use crate::transform;
@@ -18,11 +18,9 @@ use serde_json::Value;
 /// What the processor needs besides the ResourceList.
 #[derive(Debug, Default)]
 pub struct Processor {
-    /// Namespace of items without one, before the function config's `spec.namespace` (`-n`).
+    /// Namespace of items without one, before the function config's `spec.namespace` (`-n`);
+    /// see [`namespace::resolve`].
     pub namespace: Option<String>,
-    /// Used when neither [`Processor::namespace`] nor the function config names a namespace
-    /// (`$HELM_NAMESPACE`, `$ARGOCD_APP_NAMESPACE`, `default`).
-    pub fallback_namespace: String,
     /// Lint the output (`--check`) even when the function config does not ask for it.
     pub check: bool,
 }
@@ -40,9 +38,8 @@ impl Processor {
             Ok(fc) => fc,
             Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
         };
-        let flag = self.namespace.clone().filter(|n| !n.is_empty());
-        let configured = flag.is_some() || fc.namespace.is_some();
-        let namespace = flag.or_else(|| fc.namespace.clone()).unwrap_or_else(|| self.fallback_namespace.clone());
+        let resolved = namespace::resolve(self.namespace.as_deref(), fc.namespace.as_deref());
+        let (configured, namespace) = (resolved.is_configured(), resolved.name);
         // Resources move out of the list and come back, changed or not, in their places.
         let mut slots: Vec<Option<Value>> = std::mem::take(&mut list.items).into_iter().map(Some).collect();
         let positions: Vec<usize> = (0..slots.len())

@@ -6,7 +6,8 @@ use crate::analysis::lint;
 use crate::analysis::topology::Topology;
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::{policy, selector, Model, Workload};
+use crate::k8s::selector;
+use crate::model::{policy, Model, Workload};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -4,15 +4,14 @@
 
 pub mod policy;
 pub mod scope;
-pub mod selector;
 pub mod workload;
 
 use crate::error::{DocRef, Error, Result};
+use crate::k8s::selector::{self, Labels};
 use crate::stream::header::{Header, HELM4_FILENAME};
 use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
-use selector::Labels;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 pub use workload::Workload;
@@ -271,8 +270,11 @@ impl Model {
                 value: value.clone(),
                 spec,
                 changed: false,
-                managed: value.pointer("/metadata/labels/app.kubernetes.io~1managed-by").and_then(Value::as_str)
-                    == Some("netfence"),
+                managed: value
+                    .pointer("/metadata/labels")
+                    .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
+                    .and_then(Value::as_str)
+                    == Some(crate::k8s::MANAGED_BY_NETFENCE),
             });
         } else if o.kind == "Namespace" && o.api_version == "v1" && !o.name.is_empty() {
             // (A Namespace without a name, or with `name: no`, declares nothing.)

@@ -1,6 +1,6 @@
 //! NetworkPolicy v1 semantics that both the transforms and the analysis rely on.
 
-use super::selector::{self, Labels};
+use crate::k8s::selector::{self, Labels};
 use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::{
     NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,

@@ -1,7 +1,7 @@
 //! Workloads: the objects that create pods, with what the policies need of their pods.
 
-use super::selector::Labels;
 use super::{labels_at, Object};
+use crate::k8s::selector::Labels;
 use serde_json::Value;
 
 /// A container port of a workload's pods.

@@ -3,8 +3,9 @@
 
 use super::Generated;
 use crate::config::{Dns, DnsProfile};
+use crate::k8s::dns::{KUBE_DNS, OPENSHIFT_DNS};
+use crate::k8s::selector::{self, Labels};
 use crate::model::policy::{self, Target};
-use crate::model::selector::{self, Labels};
 use crate::model::Model;
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -37,12 +38,12 @@ impl DnsRule {
         let udp_tcp = |port: i32| vec![("UDP".to_string(), port), ("TCP".to_string(), port)];
         let (ns, pod_labels, ports, cidrs): (Option<String>, Labels, Ports, Vec<String>) = match dns.profile {
             DnsProfile::KubeDns => {
-                (Some("kube-system".into()), labels(&[("k8s-app", "kube-dns")]), udp_tcp(53), vec![])
+                (Some(KUBE_DNS.namespace.into()), labels(&[KUBE_DNS.pod_label]), udp_tcp(KUBE_DNS.port), vec![])
             }
             DnsProfile::NodeLocal => (
-                Some("kube-system".into()),
-                labels(&[("k8s-app", "kube-dns")]),
-                udp_tcp(53),
+                Some(KUBE_DNS.namespace.into()),
+                labels(&[KUBE_DNS.pod_label]),
+                udp_tcp(KUBE_DNS.port),
                 vec![format!(
                     "{}/{}",
                     dns.node_local_address,
@@ -50,9 +51,9 @@ impl DnsRule {
                 )],
             ),
             DnsProfile::Openshift => (
-                Some("openshift-dns".into()),
-                labels(&[("dns.operator.openshift.io/daemonset-dns", "default")]),
-                udp_tcp(5353),
+                Some(OPENSHIFT_DNS.namespace.into()),
+                labels(&[OPENSHIFT_DNS.pod_label]),
+                udp_tcp(OPENSHIFT_DNS.port),
                 vec![],
             ),
             DnsProfile::Custom => {
@@ -79,7 +80,7 @@ impl DnsRule {
                 _ => Some(selector::from_labels(pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))),
             };
             to.push(NetworkPolicyPeer {
-                namespace_selector: Some(selector::from_labels([("kubernetes.io/metadata.name", ns.as_str())])),
+                namespace_selector: Some(selector::namespace_selector(ns)),
                 pod_selector,
                 ip_block: None,
             });

@@ -7,7 +7,8 @@ use super::groups::Groups;
 use super::sides::resolve;
 use crate::config::platform::tcp;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::k8s::API_SERVER_PORTS;
 use crate::model::Model;
 use serde_json::json;
 
@@ -17,13 +18,8 @@ pub fn collect(model: &Model, config: &Config, groups: &mut Groups) -> Result<()
     if api.from.is_empty() {
         return Ok(());
     }
-    if api.cidrs.is_empty() {
-        return Err(Error::config(
-            "networkPolicy.kubeApi.cidrs",
-            "required when kubeApi.from is set (the API server's addresses)",
-        ));
-    }
-    let ports = if api.ports.is_empty() { vec![tcp(443), tcp(6443)] } else { api.ports.clone() };
+    // (Config validation guarantees `cidrs` when `from` is set.)
+    let ports = if api.ports.is_empty() { API_SERVER_PORTS.map(tcp).to_vec() } else { api.ports.clone() };
     let to: Vec<_> = api.cidrs.iter().map(|c| json!({"ipBlock": {"cidr": c}})).collect();
     let rule = json!({"to": to, "ports": ports});
     for (i, side) in api.from.iter().enumerate() {

@@ -15,13 +15,11 @@ pub mod workload_policies;
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_NETFENCE};
 use crate::model::Model;
 use crate::stream::header::HELM4_FILENAME;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use serde_json::{json, Value};
-
-/// Label put on every object netfence generates.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "netfence");
 
 /// The file name Helm 4 is told to list generated objects under (`<chart>/templates/<this>`).
 pub const HELM4_GENERATED_FILE: &str = "netfence-generated.yaml";
@@ -94,7 +92,7 @@ pub fn new_policy(namespace: &str, name: &str, spec: Value) -> Value {
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": { MANAGED_BY.0: MANAGED_BY.1 },
+            "labels": { MANAGED_BY_LABEL: MANAGED_BY_NETFENCE },
         },
         "spec": spec,
     }))

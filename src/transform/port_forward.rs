@@ -5,6 +5,8 @@
 use super::{generated, Generated};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::k8s::selector::namespace_selector;
+use crate::k8s::KUBE_SYSTEM;
 use crate::model::Model;
 use serde_json::json;
 
@@ -17,15 +19,9 @@ pub fn generate(model: &Model, config: &Config, taken: &mut Vec<(String, String)
     if !pf.enabled {
         return Ok(vec![]);
     }
-    if pf.cidrs.is_empty() && !pf.from_kube_system {
-        return Err(Error::config(
-            "networkPolicy.portForward",
-            "enabled but allows nothing: set `cidrs` or `fromKubeSystem`",
-        ));
-    }
     let mut from: Vec<_> = pf.cidrs.iter().map(|c| json!({"ipBlock": {"cidr": c}})).collect();
     if pf.from_kube_system {
-        from.push(json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}));
+        from.push(json!({"namespaceSelector": namespace_selector(KUBE_SYSTEM)}));
     }
     let mut namespaces = Vec::new();
     for (i, ns) in pf.namespaces.iter().enumerate() {

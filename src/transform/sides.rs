@@ -4,7 +4,7 @@
 use crate::config::platform::Side;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::selector;
+use crate::k8s::selector;
 use crate::model::Model;
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -33,7 +33,7 @@ impl Pods {
     /// The peer that selects these pods from a policy in any namespace.
     pub fn peer(&self) -> NetworkPolicyPeer {
         NetworkPolicyPeer {
-            namespace_selector: Some(selector::from_labels([("kubernetes.io/metadata.name", self.namespace.as_str())])),
+            namespace_selector: Some(selector::namespace_selector(&self.namespace)),
             pod_selector: (!selector::is_empty(&self.selector)).then(|| self.selector.clone()),
             ip_block: None,
         }

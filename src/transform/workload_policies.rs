@@ -7,7 +7,8 @@ use super::groups::{group_policy, Group, Groups};
 use super::sides::Pods;
 use super::Generated;
 use crate::config::Config;
-use crate::model::{policy, selector, Model};
+use crate::k8s::selector;
+use crate::model::{policy, Model};
 use serde_json::Value;
 
 /// Base name of the generated policies (`netfence-workload-<name>`).

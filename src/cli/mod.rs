@@ -1,10 +1,14 @@
 //! Command-line interface: parses flags, picks the I/O shape, runs, maps errors to exit codes.
+//! Every clap type lives here ([`analysis`] holds the analysis commands').
 //!
 //! Exit codes: 0 success; 1 a verdict (reserved for analysis commands: differences, findings);
 //! 2 bad input, configuration or usage; 3 an I/O error.
 
-use crate::analysis;
-use crate::config::{self, Config};
+pub mod analysis;
+
+use crate::analysis::lint;
+use crate::analysis::topology::Topology;
+use crate::config::{self, function_config, namespace, Config};
 use crate::error::{Error, Result};
 use crate::krm;
 use crate::render::{self, RenderOptions};
@@ -36,15 +40,15 @@ pub enum Command {
     /// Print the JSON Schema of the `networkPolicy` configuration block (or of `NetFence`).
     Schema(SchemaArgs),
     /// Show who can reach whom: a namespace table, or the workload list (np-guard connlist too).
-    Matrix(analysis::command::MatrixArgs),
+    Matrix(analysis::MatrixArgs),
     /// Explain whether SRC may connect to DST, and which policies and rules decide it.
-    Explain(analysis::command::ExplainArgs),
+    Explain(analysis::ExplainArgs),
     /// List the connections BEFORE and AFTER differ in (exit 1 when they differ).
-    Diff(analysis::command::DiffArgs),
+    Diff(analysis::DiffArgs),
     /// Check the connectivity against an intent file (exit 1 when it does not match).
-    Verify(analysis::command::VerifyArgs),
+    Verify(analysis::VerifyArgs),
     /// Lint the policies (exit 1 on errors).
-    Check(analysis::command::CheckArgs),
+    Check(analysis::CheckArgs),
 }
 
 /// Options of `schema`.
@@ -96,23 +100,13 @@ impl RenderArgs {
     /// object's `spec.check`).
     fn options(&self) -> Result<(RenderOptions, bool)> {
         if let Some(file) = &self.config {
-            let fc = krm::function_config::load_file(file)?;
-            let namespace = default_namespace(self.namespace.clone().filter(|n| !n.is_empty()).or(fc.namespace));
+            let fc = function_config::load_file(file)?;
+            let namespace = namespace::resolve(self.namespace.as_deref(), fc.namespace.as_deref());
             return Ok((RenderOptions { namespace, config: fc.config }, self.check || fc.check));
         }
         let config = if self.values.is_empty() { Config::default() } else { config::values::load(&self.values)? };
-        Ok((RenderOptions { namespace: default_namespace(self.namespace.clone()), config }, self.check))
+        Ok((RenderOptions { namespace: namespace::resolve(self.namespace.as_deref(), None), config }, self.check))
     }
-}
-
-/// The namespace for documents without one: the flag, else `$HELM_NAMESPACE`, else
-/// `$ARGOCD_APP_NAMESPACE`, else `default`. (Neither Helm 3 nor Helm 4 tells a post-renderer
-/// the release namespace, so under Helm pass `-n`.)
-pub fn default_namespace(flag: Option<String>) -> String {
-    flag.filter(|n| !n.is_empty())
-        .or_else(|| std::env::var("HELM_NAMESPACE").ok().filter(|n| !n.is_empty()))
-        .or_else(|| std::env::var("ARGOCD_APP_NAMESPACE").ok().filter(|n| !n.is_empty()))
-        .unwrap_or_else(|| "default".to_string())
 }
 
 /// Entry point of the binary.
@@ -160,15 +154,15 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => run_render(&cli.render),
         Some(Command::Render(args)) => run_render(&args),
-        Some(Command::Matrix(args)) => analysis::command::matrix(&args),
-        Some(Command::Explain(args)) => analysis::command::explain(&args),
-        Some(Command::Diff(args)) => analysis::command::diff(&args),
-        Some(Command::Verify(args)) => analysis::command::verify(&args),
-        Some(Command::Check(args)) => analysis::command::check(&args),
+        Some(Command::Matrix(args)) => analysis::matrix(&args),
+        Some(Command::Explain(args)) => analysis::explain(&args),
+        Some(Command::Diff(args)) => analysis::diff(&args),
+        Some(Command::Verify(args)) => analysis::verify(&args),
+        Some(Command::Check(args)) => analysis::check(&args),
         Some(Command::Schema(args)) => {
             let schema = match args.kind {
                 SchemaKind::NetworkPolicy => config::json_schema(),
-                SchemaKind::NetFence => krm::function_config::json_schema(),
+                SchemaKind::NetFence => function_config::json_schema(),
             };
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
             write_stdout(format!("{text}\n").as_bytes())?;
@@ -184,7 +178,7 @@ fn run_render(args: &RenderArgs) -> Result<u8> {
     }
     let (options, check) = args.options()?;
     let rendered = render::render(&input, &options)?;
-    if check && !lint_output(&rendered.to_bytes(), &options.namespace)? {
+    if check && !lint_output(&rendered.to_bytes(), &options.namespace.name)? {
         return Ok(1);
     }
     let stdout = std::io::stdout();
@@ -197,11 +191,11 @@ fn run_render(args: &RenderArgs) -> Result<u8> {
 /// `render --check` outside KRM: lints the output, findings to stderr. Returns false (after
 /// saying so) when a finding is an error, and then nothing may be written to stdout.
 fn lint_output(output: &[u8], namespace: &str) -> Result<bool> {
-    let findings = analysis::lint::check(&analysis::topology::Topology::from_bytes(output, namespace)?);
-    for line in analysis::lint::text(&findings).lines() {
+    let findings = lint::check(&Topology::from_bytes(output, namespace)?);
+    for line in lint::text(&findings).lines() {
         eprintln!("netfence: {line}");
     }
-    if analysis::lint::has_errors(&findings) {
+    if lint::has_errors(&findings) {
         eprintln!("netfence: --check found errors in the output; nothing written");
         return Ok(false);
     }
@@ -217,11 +211,7 @@ pub fn run_krm(args: &RenderArgs, input: &[u8]) -> Result<u8> {
     if !krm::is_resource_list(input) {
         return Err(Error::config("--krm", "stdin is not a ResourceList (apiVersion config.kubernetes.io/v1)"));
     }
-    let processor = krm::Processor {
-        namespace: args.namespace.clone(),
-        fallback_namespace: default_namespace(None),
-        check: args.check,
-    };
+    let processor = krm::Processor { namespace: args.namespace.clone(), check: args.check };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     krm::run(input, &processor, &mut out)
@@ -239,6 +229,10 @@ fn read_stdin() -> Result<Vec<u8>> {
     Ok(input)
 }
 
+/// Writes a report to stdout.
 fn write_stdout(bytes: &[u8]) -> Result<()> {
-    std::io::stdout().lock().write_all(bytes).map_err(|source| Error::Io { what: "writing the output".into(), source })
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|source| Error::Io { what: "writing the output".into(), source })
 }

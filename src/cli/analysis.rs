@@ -1,16 +1,16 @@
-//! The analysis commands' arguments and entry points (`matrix`, `explain`, `diff`, `verify`,
-//! `check`), called by [`crate::cli`]. Each returns the process exit code: 0 success, 1 a
+//! The analysis commands' flags (`matrix`, `explain`, `diff`, `verify`, `check`) and their thin
+//! entry points: read the inputs (rendered first when values files are given), call
+//! [`crate::analysis`], print the report. Each returns the process exit code: 0 success, 1 a
 //! verdict (differences, unmet intent, lint errors); errors map to 2 (input, usage) and 3 (I/O).
 
-use super::matrix::{self, Format, Level};
-use super::topology::{Input, Topology};
-use super::{diff, explain, lint, verify};
-use crate::cli::default_namespace;
-use crate::config;
+use super::write_stdout;
+use crate::analysis::matrix::{self, Format, Level};
+use crate::analysis::topology::{Input, Topology};
+use crate::analysis::{diff, explain, lint, verify};
+use crate::config::{self, namespace};
 use crate::error::{Error, Result};
-use crate::render::RenderOptions;
+use crate::render::{self, RenderOptions};
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Inputs shared by the analysis commands.
@@ -30,20 +30,66 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The namespace for documents without one.
-    pub fn namespace(&self) -> String {
-        default_namespace(self.namespace.clone())
-    }
-
     /// Reads `files` (or stdin), rendered first when values files were given.
     pub fn load(&self, files: &[PathBuf]) -> Result<Topology> {
-        let namespace = self.namespace();
+        let namespace = namespace::resolve(self.namespace.as_deref(), None);
         let mut inputs = Input::read_all(files)?;
         if !self.values.is_empty() {
             let options = RenderOptions { namespace: namespace.clone(), config: config::values::load(&self.values)? };
-            inputs = inputs.iter().map(|i| i.rendered(&options)).collect::<Result<_>>()?;
+            inputs = inputs
+                .iter()
+                .map(|i| i.transformed(|bytes| Ok(render::render(bytes, &options)?.to_bytes())))
+                .collect::<Result<_>>()?;
         }
-        Topology::load(&inputs, &namespace)
+        Topology::load(&inputs, &namespace.name)
+    }
+}
+
+/// `--level` of `matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LevelArg {
+    /// One row and column per namespace (plus external addresses and DNS).
+    Namespace,
+    /// One line per pair of workloads.
+    Workload,
+}
+
+impl From<LevelArg> for Level {
+    fn from(level: LevelArg) -> Level {
+        match level {
+            LevelArg::Namespace => Level::Namespace,
+            LevelArg::Workload => Level::Workload,
+        }
+    }
+}
+
+/// `--output` of `matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Aligned plain text.
+    Table,
+    /// A Markdown table.
+    Markdown,
+    /// JSON.
+    Json,
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// np-guard netpol-analyzer's txt notation (workload level).
+    Connlist,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Table => Format::Table,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+            FormatArg::Dot => Format::Dot,
+            FormatArg::Mermaid => Format::Mermaid,
+            FormatArg::Connlist => Format::Connlist,
+        }
     }
 }
 
@@ -53,10 +99,10 @@ pub struct MatrixArgs {
     /// One row per namespace, or one line per pair of workloads [default: namespace; workload
     /// for connlist].
     #[arg(long, value_enum)]
-    pub level: Option<Level>,
+    pub level: Option<LevelArg>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Table)]
+    pub output: FormatArg,
     /// The inputs.
     #[command(flatten)]
     pub input: InputArgs,
@@ -64,7 +110,8 @@ pub struct MatrixArgs {
 
 /// `netfence matrix`.
 pub fn matrix(args: &MatrixArgs) -> Result<u8> {
-    let level = match (args.level, args.output) {
+    let format = Format::from(args.output);
+    let level = match (args.level.map(Level::from), format) {
         (Some(Level::Namespace), Format::Connlist) => {
             return Err(Error::config(
                 "--output",
@@ -76,7 +123,7 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
         (None, _) => Level::Namespace,
     };
     let topology = args.input.load(&args.input.files)?;
-    write_stdout(matrix::render(&topology, level, args.output).as_bytes())?;
+    write_stdout(matrix::render(&topology, level, format).as_bytes())?;
     Ok(0)
 }
 
@@ -219,12 +266,4 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
     };
     write_stdout(report.as_bytes())?;
     Ok(u8::from(lint::has_errors(&findings)))
-}
-
-/// Writes a report to stdout.
-pub fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|_| out.flush())
-        .map_err(|source| Error::Io { what: "writing the output".into(), source })
 }
