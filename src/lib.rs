@@ -12,9 +12,11 @@
 //! - [`render`]: the post-renderer pipeline tying them together;
 //! - [`analysis`]: connectivity analysis of the same model (matrix, explain, diff, verify, check);
 //! - [`krm`]: the KRM function (a `ResourceList` in and out) over the same model and transforms;
-//! - [`cli`]: every clap type, command-line parsing and exit codes (`main.rs` only calls it).
+//! - [`cli`]: every clap type, command-line parsing and exit codes (`main.rs` only calls it);
+//! - [`argocd`]: the Argo CD plugin's commands (checked settings, Helm/kustomize, then render).
 
 pub mod analysis;
+pub mod argocd;
 pub mod cli;
 pub mod config;
 pub mod error;

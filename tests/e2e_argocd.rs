@@ -264,3 +264,121 @@ fn pathdiff(to: &Path, from: &Path) -> PathBuf {
     }
     rel
 }
+
+/// An app directory with traps beside it: a secret outside the app, symlinks to it and to
+/// /etc/passwd, and a "post-renderer" that leaves a marker file if anything ever runs it.
+struct HostileApp {
+    app: PathBuf,
+    evil: PathBuf,
+    marker: PathBuf,
+}
+
+fn hostile_app() -> HostileApp {
+    let root = scratch_dir("argocd-hostile");
+    let app = root.join("shop");
+    copy_dir(&repo_root().join("examples/argocd/shop"), &app);
+    std::fs::write(root.join("secret.yaml"), "token: not-for-this-app\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", app.join("passwd.yaml")).unwrap();
+    std::os::unix::fs::symlink("../secret.yaml", app.join("escape.yaml")).unwrap();
+    let marker = root.join("pwned");
+    let evil = root.join("evil.sh");
+    std::fs::write(&evil, format!("#!/bin/sh\ntouch '{}'\ncat\n", marker.display())).unwrap();
+    std::fs::set_permissions(&evil, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    HostileApp { app, evil, marker }
+}
+
+#[test]
+fn hostile_settings_are_refused_before_helm_runs() {
+    let hostile = hostile_app();
+    let evil = hostile.evil.display().to_string();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("ARGOCD_ENV_HELM_ARGS", "--post-renderer=/bin/sh".into(), "is not allowed"),
+        ("ARGOCD_ENV_HELM_ARGS", format!("--set a=1 --post-renderer {evil}"), "is not allowed"),
+        ("ARGOCD_ENV_HELM_ARGS", format!("--set --post-renderer={evil}"), "needs a value"),
+        (
+            "ARGOCD_ENV_HELM_ARGS",
+            "--set-file=t=/var/run/secrets/kubernetes.io/serviceaccount/token".into(),
+            "is not allowed",
+        ),
+        ("ARGOCD_ENV_HELM_ARGS", "-f /etc/passwd".into(), "absolute paths are not allowed"),
+        ("ARGOCD_ENV_HELM_ARGS", "--values=https://169.254.169.254/latest/meta-data/".into(), "URLs"),
+        ("ARGOCD_ENV_HELM_ARGS", "--repo https://charts.example.com".into(), "is not allowed"),
+        ("ARGOCD_ENV_HELM_ARGS", "--output-dir /tmp/x".into(), "is not allowed"),
+        ("ARGOCD_ENV_HELM_ARGS", "other-release ./chart".into(), "is not a flag"),
+        ("ARGOCD_ENV_VALUE_FILES", "/etc/passwd".into(), "absolute paths are not allowed"),
+        ("ARGOCD_ENV_VALUE_FILES", "values-prod.yaml,../x".into(), "`..` is not allowed"),
+        ("ARGOCD_ENV_VALUE_FILES", "https://169.254.169.254/latest/meta-data/".into(), "URLs are not allowed"),
+        ("ARGOCD_ENV_VALUE_FILES", "passwd.yaml".into(), "outside the app directory"),
+        ("ARGOCD_ENV_VALUE_FILES", "-".into(), "stdin"),
+        ("ARGOCD_ENV_NETFENCE_VALUE_FILES", "escape.yaml".into(), "outside the app directory"),
+        ("ARGOCD_ENV_CHART_PATH", "/".into(), "absolute paths are not allowed"),
+        ("ARGOCD_ENV_CHART_PATH", "..".into(), "`..` is not allowed"),
+        ("ARGOCD_ENV_RELEASE_NAME", "--post-renderer=/bin/sh".into(), "not a valid name"),
+        ("ARGOCD_APP_NAMESPACE", "--post-renderer=/bin/sh".into(), "not a valid name"),
+    ];
+    for (name, helm) in helms() {
+        for (var, value, why) in &cases {
+            let out = run_plugin(&["generate"], &hostile.app, &helm, &[(var, value.as_str())]);
+            let stderr = text(&out.stderr);
+            assert!(!out.status.success(), "{name} {var}={value}: accepted");
+            assert!(out.stdout.is_empty(), "{name} {var}={value}: printed {}", text(&out.stdout));
+            let setting = var.trim_start_matches("ARGOCD_ENV_");
+            assert!(stderr.contains(setting) && stderr.contains(why), "{name} {var}={value}: {stderr}");
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{name} {var}={value}: one line: {stderr}");
+            assert!(!hostile.marker.exists(), "{name} {var}={value}: the post-renderer ran");
+        }
+    }
+}
+
+#[test]
+fn the_refused_post_renderer_would_have_run_under_helm_3() {
+    // The control for the test above: handed to Helm 3 directly, the same flag runs the program.
+    let Some(helm3) = tool("helm3") else { return };
+    let hostile = hostile_app();
+    let home = scratch_dir("argocd-helm3-control");
+    let out = run(
+        Command::new(&helm3)
+            .args(["template", "shop", "."])
+            .arg(format!("--post-renderer={}", hostile.evil.display()))
+            .current_dir(&hostile.app)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data")),
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(hostile.marker.exists(), "Helm 3 ran the post-renderer");
+}
+
+#[test]
+fn allowed_helm_args_and_netfence_only_values_reach_their_tool() {
+    let hostile = hostile_app();
+    // netfence-only values: Helm would not know what to do with them, netfence adds the rule.
+    std::fs::write(
+        hostile.app.join("netfence.yaml"),
+        "networkPolicy:\n  egress:\n    - to: [{ipBlock: {cidr: 10.99.0.0/16}}]\n      ports: [{protocol: TCP, port: 6379}]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(hostile.app.join("env")).unwrap();
+    std::fs::write(hostile.app.join("env/big.yaml"), "replicaCount: 5\n").unwrap();
+    for (name, helm) in helms() {
+        let out = run_plugin(
+            &["generate"],
+            &hostile.app,
+            &helm,
+            &[
+                ("ARGOCD_ENV_VALUE_FILES", "values-prod.yaml"),
+                ("ARGOCD_ENV_NETFENCE_VALUE_FILES", "netfence.yaml"),
+                ("ARGOCD_ENV_HELM_ARGS", "--set-string 'image.tag=1.27.1' -f ./env/big.yaml --include-crds"),
+                ("ARGOCD_ENV_RELEASE_NAME", "shop-blue"),
+            ],
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("image: \"nginx:1.27.1\""), "{name}: --set-string reached Helm:\n{stdout}");
+        assert!(stdout.contains("replicas: 5"), "{name}: -f env/big.yaml reached Helm (after VALUE_FILES)");
+        assert!(stdout.contains("name: shop-blue-web"), "{name}: RELEASE_NAME");
+        // NETFENCE_VALUE_FILES come after VALUE_FILES, merged as Helm merges: the later list wins.
+        assert!(stdout.contains("cidr: 10.99.0.0/16") && !stdout.contains("cidr: 10.20.0.0/16"), "{name}: {stdout}");
+    }
+}

@@ -641,6 +641,38 @@ fn kubectl_kustomize_runs_the_legacy_plugin() {
 }
 
 #[test]
+fn legacy_plugin_accepts_only_check_among_its_arguments() {
+    let plugin_home = repo_root().join("functions/kustomize/plugin");
+    let bin = netfence_on_path();
+    let kubectl = kubectls().into_iter().next().expect("a kubectl");
+    let build = |args_one_liner: &str| {
+        let app = scratch_dir("kustomize-plugin-args");
+        copy_dir(&repo_root().join("examples/kustomize"), &app);
+        let config = app.join("plugin/netfence.yaml");
+        let text = format!("{}argsOneLiner: {args_one_liner}\n", read("examples/kustomize/plugin/netfence.yaml"));
+        std::fs::write(&config, text).unwrap();
+        run(
+            Command::new(&kubectl)
+                .args(["kustomize", "--enable-alpha-plugins"])
+                .arg(app.join("plugin"))
+                .env("KUSTOMIZE_PLUGIN_HOME", &plugin_home)
+                .env("PATH", path_with(&bin)),
+            b"",
+        )
+    };
+    let out = build("--check");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), read("examples/kustomize/expected.yaml"));
+    for hostile in ["-f /etc/passwd", "--values=../x", "--config /var/run/secrets/token", "--krm", "'$(touch /tmp/x)'"]
+    {
+        let out = build(hostile);
+        assert!(!out.status.success(), "{hostile}: accepted");
+        assert!(out.stdout.is_empty(), "{hostile}");
+        assert!(text(&out.stderr).contains("is not allowed (only --check"), "{hostile}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
 fn kubectl_kustomize_silently_skips_exec_functions() {
     // Why the legacy plugin exists: kubectl has no --enable-exec.
     let bin = netfence_on_path();

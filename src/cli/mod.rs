@@ -1,10 +1,13 @@
 //! Command-line interface: parses flags, picks the I/O shape, runs, maps errors to exit codes.
-//! Every clap type lives here ([`analysis`] holds the analysis commands').
+//! Every clap type lives here ([`analysis`] holds the analysis commands', [`argocd`] the Argo CD
+//! plugin's, [`docs`] completions, the man page and `--version`).
 //!
 //! Exit codes: 0 success; 1 a verdict (reserved for analysis commands: differences, findings);
 //! 2 bad input, configuration or usage; 3 an I/O error.
 
 pub mod analysis;
+pub mod argocd;
+pub mod docs;
 
 use crate::analysis::lint;
 use crate::analysis::topology::Topology;
@@ -19,7 +22,7 @@ use std::process::ExitCode;
 
 /// netfence: default-deny, DNS and egress policies for rendered Kubernetes manifests.
 #[derive(Debug, Parser)]
-#[command(name = "netfence", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "netfence", version = docs::LONG_VERSION, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -49,6 +52,13 @@ pub enum Command {
     Verify(analysis::VerifyArgs),
     /// Lint the policies (exit 1 on errors).
     Check(analysis::CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page netfence(1) (roff).
+    Man,
+    /// The Argo CD config management plugin's commands (functions/argocd/plugin.yaml).
+    #[command(subcommand)]
+    Argocd(argocd::ArgocdCommand),
 }
 
 /// Options of `schema`.
@@ -159,6 +169,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Diff(args)) => analysis::diff(&args),
         Some(Command::Verify(args)) => analysis::verify(&args),
         Some(Command::Check(args)) => analysis::check(&args),
+        Some(Command::Completions(args)) => write_stdout(&docs::completions(args.shell)).map(|()| 0),
+        Some(Command::Man) => write_stdout(&docs::man_page()).map(|()| 0),
+        Some(Command::Argocd(command)) => argocd::run(&command),
         Some(Command::Schema(args)) => {
             let schema = match args.kind {
                 SchemaKind::NetworkPolicy => config::json_schema(),

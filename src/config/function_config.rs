@@ -320,13 +320,19 @@ pub fn load_file(path: &std::path::Path) -> Result<FunctionConfig> {
     let value = crate::stream::parse_value(&text, crate::stream::Format::Yaml).map_err(|(line, message)| {
         Error::config(format!("{}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default()), message)
     })?;
-    let map =
-        value.as_object().ok_or_else(|| Error::config(path.display().to_string(), "expected a NetFence object"))?;
+    let mut map = value
+        .as_object()
+        .ok_or_else(|| Error::config(path.display().to_string(), "expected a NetFence object"))?
+        .clone();
+    // kustomize's own legacy-plugin fields: it turns them into the plugin's arguments, which
+    // the plugin script checks (only `--check` is accepted); they are not netfence settings.
+    map.remove("argsOneLiner");
+    map.remove("argsFromFile");
     let (api_version, kind) = (map.get("apiVersion").and_then(Value::as_str), map.get("kind").and_then(Value::as_str));
     if (api_version, kind) != (Some(API_VERSION), Some(KIND)) {
         return Err(Error::config(at("kind".into()), format!("expected apiVersion {API_VERSION}, kind {KIND}")));
     }
-    from_netfence(map).map_err(|e| match e {
+    from_netfence(&map).map_err(|e| match e {
         Error::Config { path, message } => Error::config(at(path), message),
         other => other,
     })
