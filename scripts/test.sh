@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The project's test command (README; CI runs it through .ci/run with CI=true):
 # installs the real test tools, then format check, clippy with warnings as errors, and every
-# test in release mode (the e2e tests drive the real Helm 3/4, kubectl, kpt and NCA binaries).
+# test in release mode (the e2e tests drive the real Helm 3/4, kubectl, kpt and NCA binaries,
+# and build and run the images and the Helm plugin archive with podman, kpt, kubectl and Helm).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup-tools.sh
 # shellcheck source=/dev/null
 source .tools/env.sh
+# On Linux, cargo builds for the host triple with glibc's crt-static from here on: the netfence
+# the tests drive is the static binary the images (FROM scratch) and the plugin archive ship,
+# and the tests build those from it (one build, no second release compile).
+# shellcheck source=scripts/static-env.sh
+source scripts/static-env.sh
 
 echo "== cargo fmt --check"
 cargo fmt --check

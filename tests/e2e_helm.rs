@@ -131,9 +131,15 @@ fn helm3_post_renderer_adds_the_policies() {
 fn helm4_plugin_via_helm_plugins_adds_the_policies() {
     let Some(helm4) = common::tool("helm4") else { return };
     let home = common::scratch_dir("helm4-template");
-    let out =
-        template(helm(&helm4, &home).env("HELM_PLUGINS", common::repo_root().join("functions")), "netfence", VALUES);
+    let out = template(
+        helm(&helm4, &home).env("HELM_PLUGINS", common::repo_root().join("functions/helm")),
+        "netfence",
+        VALUES,
+    );
     let text = ok(&out, "helm4 template");
+    // functions/helm holds only the Helm plugin: no other plugin.yaml for Helm 4 to warn about.
+    let stderr = common::text(&out.stderr);
+    assert!(!stderr.contains("failed to load plugin"), "HELM_PLUGINS=functions/helm: {stderr}");
     matih_ai::check_output(&matih_ai::parse_stream(text.as_bytes()));
     // Helm 4 regroups the output by netfence's filename annotation, then strips it.
     check_sources(&text, GENERATED_SOURCE);
@@ -145,9 +151,9 @@ fn helm4_plugin_via_helm_plugins_adds_the_policies() {
 fn helm4_plugin_install_then_render() {
     let Some(helm4) = common::tool("helm4") else { return };
     let home = common::scratch_dir("helm4-plugin-install");
-    let plugin_dir = common::repo_root().join("functions/helm");
+    let plugin_dir = common::repo_root().join("functions/helm/netfence");
     let out = common::run(helm(&helm4, &home).args(["plugin", "install"]).arg(&plugin_dir), b"");
-    ok(&out, "helm4 plugin install functions/helm");
+    ok(&out, "helm4 plugin install functions/helm/netfence");
 
     let out = common::run(helm(&helm4, &home).args(["plugin", "list"]), b"");
     let list = ok(&out, "helm4 plugin list");
@@ -172,7 +178,7 @@ fn helm4_install_dry_run_client_needs_no_cluster() {
     let home = common::scratch_dir("helm4-install-dry-run");
     let out = common::run(
         helm(&helm4, &home)
-            .env("HELM_PLUGINS", common::repo_root().join("functions"))
+            .env("HELM_PLUGINS", common::repo_root().join("functions/helm"))
             .args(["install", "matih", CHART, "-n", NAMESPACE, "--dry-run=client", "--post-renderer", "netfence"])
             .args(post_renderer_args(VALUES)),
         b"",
@@ -214,8 +220,11 @@ fn helm4_fails_when_netfence_fails() {
     let home = common::scratch_dir("helm4-typo");
     let bad = write_bad_values(&home);
     let mut cmd = helm(&helm4, &home);
-    let out =
-        template(cmd.env("HELM_PLUGINS", common::repo_root().join("functions")), "netfence", bad.to_str().unwrap());
+    let out = template(
+        cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm")),
+        "netfence",
+        bad.to_str().unwrap(),
+    );
     assert_failed_without_manifests(&out, "helm4 template");
     // Helm 4 swallows a plugin's stderr; it only says the post-renderer failed.
     let stderr = common::text(&out.stderr);
@@ -250,7 +259,7 @@ fn helm_fails_when_check_finds_an_error() {
         let renderer: OsString = if plugin { "netfence".into() } else { common::netfence_bin().into() };
         let mut cmd = helm(&bin, &home);
         if plugin {
-            cmd.env("HELM_PLUGINS", common::repo_root().join("functions"));
+            cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm"));
         }
         // The chart's values: isolated, DNS allowed, nothing to report; Helm gets the manifests.
         let out = template_checked(&mut cmd, renderer.clone(), &[]);
@@ -258,7 +267,7 @@ fn helm_fails_when_check_finds_an_error() {
         // DNS left out: an error finding, so Helm gets nothing to apply.
         let mut cmd = helm(&bin, &home);
         if plugin {
-            cmd.env("HELM_PLUGINS", common::repo_root().join("functions"));
+            cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm"));
         }
         let out = template_checked(&mut cmd, renderer, &[&write_no_dns_values(&home)]);
         assert_failed_without_manifests(&out, "helm template with --check and DNS off");

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const CONTAINER_IMAGE: &str = "ghcr.io/netfence/netfence:v0.1.0";
+const CONTAINER_IMAGE: &str = "localhost/netfence:dev";
 
 fn yaml(text: &str) -> Value {
     serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}"))
@@ -755,11 +755,11 @@ fn container_contract_through_a_stand_in_docker() {
             kubectl.display()
         );
     }
-    // The image the Dockerfile builds fits those arguments: no arguments, a `nobody` user.
-    let dockerfile = read("functions/kustomize/Dockerfile");
-    assert!(dockerfile.contains("\nUSER nobody\n"));
-    assert!(dockerfile.contains("echo 'nobody:x:65534:65534:"));
-    assert!(dockerfile.contains("\nENTRYPOINT [\"/usr/local/bin/netfence\"]\n"));
-    assert!(read("functions/kustomize/metadata.yaml")
-        .contains(&format!("image: {}", CONTAINER_IMAGE.rsplit_once(':').unwrap().0)));
+    // The image scripts/build-image.sh builds fits those arguments: no arguments, the `nobody`
+    // user (tests/e2e_pack.rs builds and runs it for real).
+    let containerfile = read("functions/kustomize/Containerfile");
+    assert!(containerfile.contains("\nUSER 65534:65534\n"));
+    assert!(containerfile.contains("\nENTRYPOINT [\"/usr/local/bin/netfence\"]\n"));
+    assert!(read("scripts/build-image.sh").contains("'nobody:x:65534:65534:"));
+    assert!(read("functions/kustomize/metadata.yaml").contains("image: ghcr.io/netfence/netfence\n"));
 }
