@@ -312,7 +312,11 @@ struct PodmanService {
 
 impl PodmanService {
     fn start(podman: &Path) -> Self {
-        let socket = scratch_dir("podman-service").join("podman.sock");
+        // Under /tmp: a unix socket's path must stay under 108 bytes, wherever the checkout is.
+        let dir = std::env::temp_dir().join(format!("nf-podman-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("podman.sock");
+        let _ = std::fs::remove_file(&socket);
         let child = podman_cmd(podman)
             .args(["system", "service", "--time=0"])
             .arg(format!("unix://{}", socket.display()))
@@ -335,6 +339,9 @@ impl Drop for PodmanService {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = self.socket.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
