@@ -1,28 +1,43 @@
-//! The connectivity engine: which connections the NetworkPolicies allow between every pair of
-//! workloads, and between workloads and addresses outside the cluster, following the
-//! Kubernetes NetworkPolicy v1 semantics:
+//! The connectivity engine: which connections the policies allow between every pair of
+//! workloads, and between workloads and addresses outside the cluster.
 //!
-//! - a pod is isolated for a direction only if some policy selecting it has that direction in
-//!   its (defaulted) `policyTypes`; then the union of those policies' rules is what it may do;
-//! - a connection is allowed when the source's egress and the destination's ingress both
-//!   allow it; named ports are resolved against the destination pod's container ports;
-//! - `ipBlock` peers match addresses outside the cluster only, never pods;
-//! - pods with `hostNetwork: true` are not subject to policies, and their traffic carries the
-//!   node's address, so only rules admitting every peer match them.
+//! Per direction of a pod (its egress, or its ingress), three tiers decide, highest first
+//! (the Kubernetes network policy API, as np-guard netpol-analyzer evaluates it):
+//! 1. AdminNetworkPolicies selecting the pod, by priority, each one's rules in order: the first
+//!    rule matching a connection allows, denies or passes it;
+//! 2. what the admin tier did not decide (or passed) is allowed if the NetworkPolicies
+//!    isolating the pod for that direction allow it (the union of their rules), or denied if
+//!    some isolate it and none allows it;
+//! 3. for a pod no NetworkPolicy isolates, the BaselineAdminNetworkPolicy's rules (first match)
+//!    may deny it; everything else is allowed.
 //!
-//! Workloads are grouped by (namespace, labels, container ports, network mode) first: policies
-//! are matched once per group, and every pair of groups is evaluated once, however many
-//! documents (pods, replicas, copies) share the group.
+//! A connection is allowed when the source's egress and the destination's ingress both allow
+//! it. Named ports are resolved against the destination pod's container ports. `ipBlock` and
+//! `networks` peers match addresses outside the cluster only, never pods.
+//!
+//! Workloads are grouped by (namespace, labels, container ports) first: selectors are matched
+//! once per group through an index of labels, and every pair of groups is evaluated at most
+//! once, however many documents (pods, replicas, copies) share the group. [`Engine::for_each_connection`]
+//! evaluates only the pairs whose two sides may let something through (bit sets of the groups
+//! each rule admits), so sparse connectivity costs little however many workloads there are.
+//!
+//! For exposure analysis ([`Options::exposure`]) the engine also holds *representative* groups:
+//! one per selector of a policy rule that no workload of the input stands for, matched only by
+//! rules with the same selectors (np-guard's model), and one for "the entire cluster", matched
+//! only by rules that admit every pod.
 
+use super::admin::{Action, AdminPeer, PodsOf};
 use super::ingress;
 use super::ipset::{self, Family, IpRange, IpSet};
 use super::ports::ConnSet;
-use super::topology::{Topology, NAMESPACE_NAME_LABEL};
+use super::selector_index::{Canonical, Index};
+use super::topology::Topology;
+use crate::model::policy as semantics;
 use crate::k8s::selector::Labels;
-use crate::model::policy::{self as semantics, Target};
 use crate::model::workload::ContainerPort;
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
-use std::collections::BTreeMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// A direction of traffic relative to a pod.
@@ -45,6 +60,15 @@ impl Direction {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
         }
+    }
+
+    /// Both directions.
+    pub const BOTH: [Direction; 2] = [Direction::Ingress, Direction::Egress];
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -73,19 +97,17 @@ pub struct Options {
     pub extra_destination_blocks: Vec<IpSet>,
     /// Leave out the ingress controller reached through Routes and Ingresses.
     pub no_ingress_controller: bool,
-    /// Treat pods with `hostNetwork: true` like any other pod, as np-guard netpol-analyzer does
-    /// (Kubernetes leaves policies for them to the network plugin, and most plugins cannot tell
-    /// their traffic from the node's; by default the engine exempts them).
-    pub host_network_like_pods: bool,
-    /// Ignore IPv6 `ipBlock`s (np-guard netpol-analyzer does not support them); the external
-    /// peers are then IPv4 ranges only.
+    /// Ignore IPv6 `ipBlock`s and `networks` (np-guard netpol-analyzer does not support them);
+    /// the external peers are then IPv4 ranges only.
     pub ipv4_only: bool,
+    /// Add the representative groups of exposure analysis (see the module documentation).
+    pub exposure: bool,
 }
 
 /// One end of a connection as the engine sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// A group of identical pods.
+    /// A group of identical pods (or a representative group).
     Group(usize),
     /// A range of external addresses (from [`Engine::sources`] / [`Engine::destinations`], or
     /// a single address).
@@ -103,61 +125,175 @@ pub enum Peer {
     IngressController,
 }
 
+/// What a group stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupKind {
+    /// Pods of workloads of the input.
+    Workloads,
+    /// A probe (see [`Probe`]) or the ingress controller.
+    Probe,
+    /// Pods no workload of the input stands for, matching these selectors (exposure analysis).
+    Representative {
+        /// The namespace, for a rule without `namespaceSelector` (of its policy's namespace).
+        namespace: Option<String>,
+        /// Their namespaces' labels (the policy's namespace by name for a rule without
+        /// `namespaceSelector`).
+        namespaces: LabelSelector,
+        /// Their labels; `None` for every pod.
+        pods: Option<LabelSelector>,
+    },
+    /// Every pod of the cluster, matched only by rules that admit every pod.
+    EntireCluster,
+}
+
 /// Pods policies cannot tell apart.
 #[derive(Debug, Clone)]
 struct Group {
-    namespace: String,
-    namespace_labels: Labels,
+    kind: GroupKind,
+    /// Namespace id in the index (`None` for representative groups).
+    namespace: Option<usize>,
     labels: Labels,
-    ports: Vec<ContainerPort>,
-    host_network: bool,
+    /// Container ports; `None` when unknown (representative groups): named ports stay names.
+    ports: Option<Vec<ContainerPort>>,
 }
 
 /// A set of group indices.
-#[derive(Debug, Clone, Default)]
-struct Bits(Vec<u64>);
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Bits(Vec<u64>);
 
 impl Bits {
-    fn set(&mut self, i: usize) {
+    /// An empty set sized for `n` groups.
+    pub fn with_capacity(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// The set of `0..n`.
+    pub fn all(n: usize) -> Bits {
+        let mut b = Bits(vec![u64::MAX; n.div_ceil(64)]);
+        if !n.is_multiple_of(64) {
+            if let Some(last) = b.0.last_mut() {
+                *last = (1u64 << (n % 64)) - 1;
+            }
+        }
+        b
+    }
+
+    /// Adds `i`.
+    pub fn set(&mut self, i: usize) {
         if self.0.len() <= i / 64 {
             self.0.resize(i / 64 + 1, 0);
         }
         self.0[i / 64] |= 1 << (i % 64);
     }
 
-    fn get(&self, i: usize) -> bool {
+    /// Whether `i` is in the set.
+    pub fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
+
+    /// Adds every member of `other`.
+    pub fn or(&mut self, other: &Bits) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Keeps the members of `other` only.
+    pub fn and(&mut self, other: &Bits) {
+        for (i, a) in self.0.iter_mut().enumerate() {
+            *a &= other.0.get(i).copied().unwrap_or(0);
+        }
+    }
+
+    /// Whether the set has no member.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The members, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let b = w.trailing_zeros() as usize;
+                w &= w - 1;
+                Some(i * 64 + b)
+            })
+        })
+    }
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSource {
+    /// Rule `index` of NetworkPolicy `policy` (index into [`Topology::policies`]).
+    Network {
+        /// The policy.
+        policy: usize,
+        /// Position in its `ingress` or `egress` list.
+        index: usize,
+    },
+    /// Rule `index` of AdminNetworkPolicy `policy` (index into [`Topology::admin_policies`]).
+    Admin {
+        /// The policy.
+        policy: usize,
+        /// Position in its `ingress` or `egress` list.
+        index: usize,
+    },
+    /// Rule `index` of the BaselineAdminNetworkPolicy.
+    Baseline {
+        /// Position in its `ingress` or `egress` list.
+        index: usize,
+    },
 }
 
 /// One ingress or egress rule, matched against every group up front.
 #[derive(Debug, Clone)]
 struct Rule {
-    /// Index into [`Topology::policies`].
-    policy: usize,
-    /// Position in the policy's `ingress` or `egress` list.
-    index: usize,
+    source: RuleSource,
     direction: Direction,
-    /// `from`/`to` absent or empty: every peer.
+    action: Action,
+    /// Rule without peers: every pod and address.
     all_peers: bool,
     /// Groups some pod peer of the rule matches.
     groups: Bits,
-    /// The rule's `ipBlock`s.
+    /// Address blocks (`ipBlock`, `networks`).
     blocks: Vec<IpSet>,
     /// What the rule's `ports` allow (named ports unresolved).
     ports: ConnSet,
 }
 
-/// A rule that admits the other end of a connection, for explanations.
+/// The policies deciding one direction of a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct SideSpec {
+    /// Rules of the AdminNetworkPolicies selecting the group, in evaluation order.
+    admin: Vec<u32>,
+    /// NetworkPolicies isolating the group (`None`: not isolated) and their rules.
+    network: Option<(Vec<u32>, Vec<u32>)>,
+    /// Rules of the BaselineAdminNetworkPolicy when it selects the group.
+    baseline: Option<Vec<u32>>,
+}
+
+/// A rule that decided part of a connection, for explanations.
 #[derive(Debug, Clone)]
 pub struct RuleHit {
-    /// Position of the rule in the policy's `ingress` or `egress` list.
-    pub index: usize,
-    /// What it allows (named ports resolved for the destination).
+    /// Where the rule is.
+    pub source: RuleSource,
+    /// Its action (`Allow` for NetworkPolicy rules).
+    pub action: Action,
+    /// What it decided (named ports resolved; for admin tiers, only what earlier rules had
+    /// not decided).
     pub conns: ConnSet,
 }
 
-/// A policy that isolates a pod for a direction, and which of its rules admit the other end.
+/// A NetworkPolicy that isolates a pod for a direction, and which of its rules admit the other
+/// end.
 #[derive(Debug, Clone)]
 pub struct PolicyHit {
     /// Index into [`Topology::policies`].
@@ -171,20 +307,53 @@ pub struct PolicyHit {
 pub struct Side {
     /// The direction.
     pub direction: Direction,
-    /// Whether the pod uses the node's network (no policy applies).
-    pub host_network: bool,
-    /// Policies isolating the pod for this direction; empty when it is not isolated.
+    /// AdminNetworkPolicies selecting the pod (indices into [`Topology::admin_policies`]), in
+    /// evaluation order.
+    pub admin_policies: Vec<usize>,
+    /// Admin rules that matched the connection, in evaluation order.
+    pub admin: Vec<RuleHit>,
+    /// NetworkPolicies isolating the pod for this direction; empty when it is not isolated.
     pub policies: Vec<PolicyHit>,
+    /// Whether the BaselineAdminNetworkPolicy selects the pod for this direction.
+    pub baseline_selects: bool,
+    /// Baseline rules that matched what the upper tiers left, in order.
+    pub baseline: Vec<RuleHit>,
     /// What this side allows.
     pub allowed: ConnSet,
+    /// What the admin tier allowed or denied (the rest was passed or not matched).
+    pub admin_decided: ConnSet,
 }
 
-/// The policies isolating a group for one direction: (policy, indices of its rules of that
-/// direction in [`Engine::rules`]).
-type Isolating = Vec<(usize, Vec<usize>)>;
+impl Side {
+    /// Whether NetworkPolicies isolate the pod for this direction.
+    pub fn isolated(&self) -> bool {
+        !self.policies.is_empty()
+    }
+}
 
-/// A rule's peers (`from` or `to`) and what its `ports` allow.
-type RuleSource<'a> = (Option<&'a Vec<NetworkPolicyPeer>>, ConnSet);
+/// How named ports of a rule are turned into numbers for one destination.
+#[derive(Debug, Clone, Copy)]
+enum Resolve<'a> {
+    /// Against a pod's container ports (a name the pod lacks matches nothing).
+    Pod(&'a [ContainerPort]),
+    /// Against a pod's ports, keeping names it lacks (np-guard's entire-cluster exposure).
+    Lenient(&'a [ContainerPort]),
+    /// An address: named ports match nothing.
+    Address,
+    /// Unknown pods: names stay names.
+    Symbolic,
+}
+
+impl Resolve<'_> {
+    fn apply(self, c: &ConnSet) -> ConnSet {
+        match self {
+            Resolve::Pod(p) => c.resolve(p),
+            Resolve::Lenient(p) => c.resolve_lenient(p),
+            Resolve::Address => c.numbered(),
+            Resolve::Symbolic => c.clone(),
+        }
+    }
+}
 
 /// The evaluated input: groups, compiled rules and the external peers.
 #[derive(Debug)]
@@ -192,15 +361,25 @@ pub struct Engine<'t> {
     /// The input.
     pub topology: &'t Topology,
     groups: Vec<Group>,
+    /// Groups of workloads (the first ones), then probes, then representative groups.
+    real_groups: usize,
     /// Group of each workload.
     workload_group: Vec<usize>,
     /// Workloads of each group.
     members: Vec<Vec<usize>>,
     /// Group of each probe (then the ingress controller's, if any).
     probe_groups: Vec<usize>,
+    /// Representative groups (exposure analysis), the entire cluster's last.
+    representatives: Vec<usize>,
     rules: Vec<Rule>,
-    /// Per group and direction: (policy, its rules of that direction) isolating it.
-    isolating: Vec<[Isolating; 2]>,
+    /// Interned side specifications.
+    specs: Vec<SideSpec>,
+    /// Per group and direction: its side specification.
+    side_of: Vec<[u32; 2]>,
+    /// Per NetworkPolicy and direction: groups it isolates (for candidate pairs).
+    network_selects: Vec<[Bits; 2]>,
+    /// Per AdminNetworkPolicy and direction: groups it selects.
+    admin_selects: Vec<[Bits; 2]>,
     sources: Vec<IpRange>,
     destinations: Vec<IpRange>,
     ingress_targets: BTreeMap<usize, ConnSet>,
@@ -210,46 +389,33 @@ pub struct Engine<'t> {
 impl<'t> Engine<'t> {
     /// Compiles the policies of `topology` against its workloads and the `options`' probes.
     pub fn new(topology: &'t Topology, options: &Options) -> Engine<'t> {
-        let mut engine = Engine {
-            topology,
-            groups: Vec::new(),
-            workload_group: Vec::new(),
-            members: Vec::new(),
-            probe_groups: Vec::new(),
-            rules: Vec::new(),
-            isolating: Vec::new(),
-            sources: Vec::new(),
-            destinations: Vec::new(),
-            ingress_targets: BTreeMap::new(),
-            ingress_controller: None,
-        };
-        let mut index: BTreeMap<(String, Labels, bool, Vec<ContainerPort>), usize> = BTreeMap::new();
-        let mut group_of = |g: Group, groups: &mut Vec<Group>| {
-            let key = (g.namespace.clone(), g.labels.clone(), g.host_network, g.ports.clone());
-            *index.entry(key).or_insert_with(|| {
-                groups.push(g);
-                groups.len() - 1
-            })
-        };
+        let mut index = Index::new(topology);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_index: BTreeMap<(usize, &Labels, &[ContainerPort]), usize> = BTreeMap::new();
+        let mut workload_group = Vec::with_capacity(topology.workloads.len());
         for w in &topology.workloads {
-            let g = Group {
-                namespace: w.namespace.clone(),
-                namespace_labels: topology.namespace_labels(&w.namespace),
-                labels: w.labels.clone(),
-                ports: w.ports.clone(),
-                host_network: w.host_network && !options.host_network_like_pods,
-            };
-            let id = group_of(g, &mut engine.groups);
-            engine.workload_group.push(id);
+            let ns = index.namespace_id(&w.namespace);
+            let id = *group_index.entry((ns, &w.labels, w.ports.as_slice())).or_insert_with(|| {
+                groups.push(Group {
+                    kind: GroupKind::Workloads,
+                    namespace: Some(ns),
+                    labels: w.labels.clone(),
+                    ports: Some(w.ports.clone()),
+                });
+                groups.len() - 1
+            });
+            workload_group.push(id);
         }
-        engine.members = vec![Vec::new(); engine.groups.len()];
-        for (w, g) in engine.workload_group.iter().enumerate() {
-            engine.members[*g].push(w);
+        let real_groups = groups.len();
+        let mut members = vec![Vec::new(); real_groups];
+        for (w, g) in workload_group.iter().enumerate() {
+            members[*g].push(w);
         }
         let mut probes: Vec<Probe> = options.probes.clone();
+        let mut ingress_targets = BTreeMap::new();
         if !options.no_ingress_controller && !topology.workloads.is_empty() {
-            engine.ingress_targets = ingress::targets(topology);
-            if !engine.ingress_targets.is_empty() {
+            ingress_targets = ingress::targets(topology);
+            if !ingress_targets.is_empty() {
                 probes.push(Probe {
                     namespace: ingress::CONTROLLER_NAMESPACE.into(),
                     labels: Labels::new(),
@@ -257,27 +423,53 @@ impl<'t> Engine<'t> {
                 });
             }
         }
+        let mut probe_groups = Vec::new();
         for p in &probes {
             // Probes get groups of their own: they must never be reported as workloads.
-            engine.groups.push(Group {
-                namespace: p.namespace.clone(),
-                namespace_labels: topology.namespace_labels(&p.namespace),
+            let ns = index.namespace_id(&p.namespace);
+            groups.push(Group {
+                kind: GroupKind::Probe,
+                namespace: Some(ns),
                 labels: p.labels.clone(),
-                ports: p.ports.clone(),
-                host_network: false,
+                ports: Some(p.ports.clone()),
             });
-            engine.members.push(Vec::new());
-            engine.probe_groups.push(engine.groups.len() - 1);
+            members.push(Vec::new());
+            probe_groups.push(groups.len() - 1);
         }
-        if !engine.ingress_targets.is_empty() {
-            engine.ingress_controller = engine.probe_groups.pop();
+        let ingress_controller = if ingress_targets.is_empty() { None } else { probe_groups.pop() };
+        for (g, group) in groups.iter().enumerate() {
+            if let Some(ns) = group.namespace {
+                index.add_pod(g, ns, &group.labels);
+            }
         }
-        engine.compile(options.ipv4_only);
+        let mut engine = Engine {
+            topology,
+            groups,
+            real_groups,
+            workload_group,
+            members,
+            probe_groups,
+            representatives: Vec::new(),
+            rules: Vec::new(),
+            specs: Vec::new(),
+            side_of: Vec::new(),
+            network_selects: Vec::new(),
+            admin_selects: Vec::new(),
+            sources: Vec::new(),
+            destinations: Vec::new(),
+            ingress_targets,
+            ingress_controller,
+        };
+        if options.exposure {
+            engine.add_representatives(&index);
+        }
+        engine.compile(&index, options.ipv4_only);
         engine.split_external(&options.extra_source_blocks, &options.extra_destination_blocks);
         tracing::debug!(
             workloads = topology.workloads.len(),
             groups = engine.groups.len(),
             rules = engine.rules.len(),
+            specs = engine.specs.len(),
             sources = engine.sources.len(),
             destinations = engine.destinations.len(),
             "connectivity engine ready"
@@ -285,49 +477,116 @@ impl<'t> Engine<'t> {
         engine
     }
 
-    fn compile(&mut self, ipv4_only: bool) {
-        self.isolating = vec![[Vec::new(), Vec::new()]; self.groups.len()];
-        for (pi, policy) in self.topology.policies.iter().enumerate() {
+    /// Adds a representative group for every selector of a policy rule that no workload stands
+    /// for, and the entire-cluster group (np-guard's exposure analysis).
+    fn add_representatives(&mut self, index: &Index) {
+        let topology = self.topology;
+        let mut found: Vec<(Option<String>, LabelSelector, Option<LabelSelector>)> = Vec::new();
+        let mut keys: HashMap<(Canonical, Canonical), ()> = HashMap::new();
+        let mut add = |namespace: Option<String>, ns: LabelSelector, pods: Option<LabelSelector>| {
+            let key = (Canonical::of(&ns), Canonical::of(pods.as_ref().unwrap_or(&LabelSelector::default())));
+            if keys.insert(key, ()).is_none() {
+                found.push((namespace, ns, pods));
+            }
+        };
+        for p in &topology.policies {
+            let (ingress, egress) = semantics::effective_types(&p.spec);
+            let ingress_rules = p.spec.ingress.iter().flatten().filter(|_| ingress).map(|r| r.from.as_deref());
+            let egress_rules = p.spec.egress.iter().flatten().filter(|_| egress).map(|r| r.to.as_deref());
+            for peers in ingress_rules.chain(egress_rules) {
+                let peers = peers.unwrap_or_default();
+                // A rule admitting the whole cluster stands for no specific pods (np-guard also
+                // takes none of that rule's other peers).
+                if peers.is_empty() || peers.iter().any(is_cluster_wide_peer) {
+                    continue;
+                }
+                for peer in peers.iter().filter(|p| p.ip_block.is_none()) {
+                    match &peer.namespace_selector {
+                        Some(ns) => add(None, ns.clone(), peer.pod_selector.clone()),
+                        None => add(Some(p.namespace.clone()), name_selector(&p.namespace), peer.pod_selector.clone()),
+                    }
+                }
+            }
+        }
+        for a in topology.admin_policies.iter().chain(&topology.baseline) {
+            for rule in a.ingress.iter().chain(&a.egress) {
+                for peer in &rule.peers {
+                    match peer {
+                        AdminPeer::Pods(PodsOf::Namespaces(sel)) if !is_empty(sel) => add(None, sel.clone(), None),
+                        AdminPeer::Pods(PodsOf::Pods { namespace, pod }) if !(is_empty(namespace) && is_empty(pod)) => {
+                            add(None, namespace.clone(), Some(pod.clone()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // A representative that a workload of the input matches exactly (plain labels on both
+        // sides) is that workload: it is not reported apart.
+        found.retain(|(_, ns, pods)| {
+            let Some(pods) = pods else { return true };
+            let plain = |s: &LabelSelector| {
+                s.match_expressions.as_ref().is_none_or(Vec::is_empty)
+                    && s.match_labels.as_ref().is_some_and(|m| !m.is_empty())
+            };
+            if !(plain(ns) && plain(pods)) {
+                return true;
+            }
+            !index.any_pod_with_labels(ns.match_labels.as_ref().unwrap(), pods.match_labels.as_ref().unwrap())
+        });
+        for (namespace, namespaces, pods) in found {
+            self.groups.push(Group {
+                kind: GroupKind::Representative { namespace, namespaces, pods },
+                namespace: None,
+                labels: Labels::new(),
+                ports: None,
+            });
+            self.members.push(Vec::new());
+            self.representatives.push(self.groups.len() - 1);
+        }
+        self.groups.push(Group { kind: GroupKind::EntireCluster, namespace: None, labels: Labels::new(), ports: None });
+        self.members.push(Vec::new());
+        self.representatives.push(self.groups.len() - 1);
+    }
+
+    fn compile(&mut self, index: &Index, ipv4_only: bool) {
+        let topology = self.topology;
+        let n = self.groups.len();
+        let mut side_specs: Vec<[SideSpec; 2]> = vec![Default::default(); n];
+        // NetworkPolicies.
+        for (pi, policy) in topology.policies.iter().enumerate() {
             let (ingress, egress) = semantics::effective_types(&policy.spec);
-            let lists: [(Direction, bool, Vec<RuleSource>); 2] = [
-                (
-                    Direction::Ingress,
-                    ingress,
-                    policy
+            let selected = match index.namespace(&policy.namespace) {
+                Some(ns) => index.pods(ns, policy.spec.pod_selector.as_ref().unwrap_or(&LabelSelector::default())),
+                None => Bits::default(),
+            };
+            let mut selects = [Bits::default(), Bits::default()];
+            for (direction, applies) in [(Direction::Ingress, ingress), (Direction::Egress, egress)] {
+                let rules: Vec<(Option<&Vec<NetworkPolicyPeer>>, ConnSet)> = match direction {
+                    Direction::Ingress => policy
                         .spec
                         .ingress
                         .iter()
                         .flatten()
                         .map(|r| (r.from.as_ref(), ConnSet::from_rule_ports(r.ports.as_deref())))
                         .collect(),
-                ),
-                (
-                    Direction::Egress,
-                    egress,
-                    policy
+                    Direction::Egress => policy
                         .spec
                         .egress
                         .iter()
                         .flatten()
                         .map(|r| (r.to.as_ref(), ConnSet::from_rule_ports(r.ports.as_deref())))
                         .collect(),
-                ),
-            ];
-            let selected: Vec<usize> = (0..self.groups.len())
-                .filter(|&g| {
-                    let group = &self.groups[g];
-                    !group.host_network
-                        && semantics::selects_pod(&policy.spec, &policy.namespace, &group.namespace, &group.labels)
-                })
-                .collect();
-            for (direction, applies, rules) in lists {
+                };
+                // Rules of a direction the policy does not isolate still split the address space
+                // (np-guard's choice), so they are compiled too.
                 let mut ids = Vec::new();
-                for (index, (peers, ports)) in rules.into_iter().enumerate() {
+                for (i, (peers, ports)) in rules.into_iter().enumerate() {
                     let peers: &[NetworkPolicyPeer] = peers.map_or(&[], Vec::as_slice);
                     let mut rule = Rule {
-                        policy: pi,
-                        index,
+                        source: RuleSource::Network { policy: pi, index: i },
                         direction,
+                        action: Action::Allow,
                         all_peers: peers.is_empty(),
                         groups: Bits::default(),
                         blocks: Vec::new(),
@@ -344,35 +603,144 @@ impl<'t> Engine<'t> {
                             }
                             continue;
                         }
-                        for (g, group) in self.groups.iter().enumerate() {
-                            if !rule.groups.get(g) && self.peer_matches_group(peer, &policy.namespace, group) {
-                                rule.groups.set(g);
+                        rule.groups.or(&index.peer(peer, &policy.namespace));
+                        self.match_representatives(&mut rule.groups, |g| {
+                            self.network_peer_matches_rep(peer, &policy.namespace, g)
+                        });
+                    }
+                    ids.push(self.rules.len() as u32);
+                    self.rules.push(rule);
+                }
+                if !applies {
+                    continue;
+                }
+                for g in selected.iter() {
+                    let spec = &mut side_specs[g][direction.index()];
+                    let (policies, rules) = spec.network.get_or_insert_with(Default::default);
+                    policies.push(pi as u32);
+                    rules.extend_from_slice(&ids);
+                }
+                selects[direction.index()] = selected.clone();
+            }
+            self.network_selects.push(selects);
+        }
+        // AdminNetworkPolicies (already sorted by priority), then the baseline.
+        let admins = topology.admin_policies.iter().enumerate().map(|(i, a)| (Some(i), a));
+        for (ai, admin) in admins.chain(topology.baseline.iter().map(|b| (None, b))) {
+            let mut subject = index.admin_subject(&admin.subject);
+            self.match_representatives(&mut subject, |g| self.subject_matches_rep(&admin.subject, g));
+            let mut selects = [Bits::default(), Bits::default()];
+            for direction in Direction::BOTH {
+                let list = match direction {
+                    Direction::Ingress => &admin.ingress,
+                    Direction::Egress => &admin.egress,
+                };
+                if list.is_empty() {
+                    continue;
+                }
+                let mut ids = Vec::new();
+                for (i, r) in list.iter().enumerate() {
+                    let mut rule = Rule {
+                        source: match ai {
+                            Some(policy) => RuleSource::Admin { policy, index: i },
+                            None => RuleSource::Baseline { index: i },
+                        },
+                        direction,
+                        action: r.action,
+                        all_peers: false,
+                        groups: Bits::default(),
+                        blocks: Vec::new(),
+                        ports: r.conns(None),
+                    };
+                    for peer in &r.peers {
+                        match peer {
+                            AdminPeer::Pods(pods) => {
+                                rule.groups.or(&index.admin_subject(pods));
+                                self.match_representatives(&mut rule.groups, |g| self.subject_matches_rep(pods, g));
+                            }
+                            AdminPeer::Networks(nets) => {
+                                for set in nets {
+                                    if ipv4_only && set.has_family(Family::V6) {
+                                        tracing::warn!("{}: IPv6 network {set} ignored (np-guard mode)", admin.origin);
+                                    } else {
+                                        rule.blocks.push(set.clone());
+                                    }
+                                }
+                            }
+                            AdminPeer::Nodes => {
+                                tracing::warn!(
+                                    "{}: a `nodes` peer is not analysed (it matches nothing here)",
+                                    admin.origin
+                                )
                             }
                         }
                     }
-                    ids.push(self.rules.len());
+                    ids.push(self.rules.len() as u32);
                     self.rules.push(rule);
                 }
-                if applies {
-                    for &g in &selected {
-                        self.isolating[g][direction.index()].push((pi, ids.clone()));
+                for g in subject.iter() {
+                    let spec = &mut side_specs[g][direction.index()];
+                    match ai {
+                        Some(_) => spec.admin.extend_from_slice(&ids),
+                        None => spec.baseline = Some(ids.clone()),
                     }
                 }
+                selects[direction.index()] = subject.clone();
+            }
+            if ai.is_some() {
+                self.admin_selects.push(selects);
+            }
+        }
+        // Intern the side specifications: groups alike share one.
+        let mut interned: HashMap<SideSpec, u32> = HashMap::new();
+        self.side_of = side_specs
+            .into_iter()
+            .map(|pair| {
+                pair.map(|spec| {
+                    *interned.entry(spec.clone()).or_insert_with(|| {
+                        self.specs.push(spec);
+                        (self.specs.len() - 1) as u32
+                    })
+                })
+            })
+            .collect();
+    }
+
+    /// Sets the bits of the representative groups `matches` accepts.
+    fn match_representatives(&self, bits: &mut Bits, matches: impl Fn(&GroupKind) -> bool) {
+        for &g in &self.representatives {
+            if matches(&self.groups[g].kind) {
+                bits.set(g);
             }
         }
     }
 
-    fn peer_matches_group(&self, peer: &NetworkPolicyPeer, policy_ns: &str, group: &Group) -> bool {
-        !group.host_network
-            && semantics::peer_matches(
-                peer,
-                policy_ns,
-                &Target::Pod {
-                    namespace: &group.namespace,
-                    namespace_labels: &group.namespace_labels,
-                    labels: &group.labels,
-                },
-            )
+    /// Whether a NetworkPolicy peer (of a policy in `policy_ns`) matches a representative
+    /// group: only when its selectors are the representative's (or empty).
+    fn network_peer_matches_rep(&self, peer: &NetworkPolicyPeer, policy_ns: &str, kind: &GroupKind) -> bool {
+        let (namespace, namespaces, pods) = match kind {
+            GroupKind::Representative { namespace, namespaces, pods } => (namespace, namespaces, pods.as_ref()),
+            GroupKind::EntireCluster => return is_cluster_wide_peer(peer),
+            _ => return false,
+        };
+        let ns_ok = match &peer.namespace_selector {
+            None => namespace.as_deref() == Some(policy_ns),
+            Some(sel) => full_match(sel, namespaces),
+        };
+        ns_ok && peer.pod_selector.as_ref().is_none_or(|sel| full_match(sel, pods.unwrap_or(&LabelSelector::default())))
+    }
+
+    /// Whether an admin subject or peer matches a representative group (same rule as above).
+    fn subject_matches_rep(&self, of: &PodsOf, kind: &GroupKind) -> bool {
+        match (of, kind) {
+            (PodsOf::Namespaces(sel), GroupKind::Representative { namespaces, .. }) => full_match(sel, namespaces),
+            (PodsOf::Pods { namespace, pod }, GroupKind::Representative { namespaces, pods, .. }) => {
+                full_match(namespace, namespaces) && full_match(pod, pods.as_ref().unwrap_or(&LabelSelector::default()))
+            }
+            (PodsOf::Namespaces(sel), GroupKind::EntireCluster) => is_empty(sel),
+            (PodsOf::Pods { namespace, pod }, GroupKind::EntireCluster) => is_empty(namespace) && is_empty(pod),
+            _ => false,
+        }
     }
 
     /// Splits the address space into the external peers of each direction: sources by the
@@ -414,26 +782,17 @@ impl<'t> Engine<'t> {
         self.probe_groups[i]
     }
 
-    /// The namespace of group `g`.
-    pub fn group_namespace(&self, g: usize) -> &str {
-        &self.groups[g].namespace
+    /// The workloads of group `g`.
+    pub fn members(&self, g: usize) -> &[usize] {
+        &self.members[g]
     }
+}
 
-    /// Whether pods of group `g` are isolated for `direction`.
-    pub fn is_isolated(&self, g: usize, direction: Direction) -> bool {
-        !self.isolating[g][direction.index()].is_empty()
-    }
+// ---- evaluation ------------------------------------------------------------------------------
 
-    /// Policies isolating group `g` for `direction`.
-    pub fn isolating_policies(&self, g: usize, direction: Direction) -> impl Iterator<Item = usize> + '_ {
-        self.isolating[g][direction.index()].iter().map(|(p, _)| *p)
-    }
-
-    /// Whether any pod peer of rule `index` of policy `policy` (direction `direction`) matches
-    /// a group; `None` when the rule has no pod peer.
-    pub fn rule_matches_any_group(&self, policy: usize, direction: Direction, index: usize) -> Option<bool> {
-        let rule = self.rules.iter().find(|r| r.policy == policy && r.direction == direction && r.index == index)?;
-        Some(rule.all_peers || (0..self.groups.len()).any(|g| rule.groups.get(g)))
+impl Engine<'_> {
+    fn spec(&self, g: usize, direction: Direction) -> &SideSpec {
+        &self.specs[self.side_of[g][direction.index()] as usize]
     }
 
     fn admits(rule: &Rule, other: End) -> bool {
@@ -444,85 +803,317 @@ impl<'t> Engine<'t> {
             }
     }
 
-    /// What `subject`'s `direction` side allows towards `other`, named ports unresolved.
-    fn side_conns(&self, direction: Direction, subject: usize, other: End) -> ConnSet {
-        let policies = &self.isolating[subject][direction.index()];
-        if policies.is_empty() {
-            return ConnSet::all();
+    /// How the rules' named ports resolve when `dst` is the destination.
+    fn resolve_for(&self, dst: End) -> Resolve<'_> {
+        match dst {
+            End::Ip(_) => Resolve::Address,
+            End::Group(g) => match &self.groups[g].ports {
+                Some(ports) => Resolve::Pod(ports),
+                None => Resolve::Symbolic,
+            },
         }
-        let mut out = ConnSet::none();
-        for (_, rules) in policies {
-            for &r in rules {
-                let rule = &self.rules[r];
-                if Engine::admits(rule, other) {
-                    out.union_with(&rule.ports);
-                    if out.is_all() {
-                        return out;
+    }
+
+    /// What `subject`'s `direction` side allows towards `other` (named ports resolved with
+    /// `resolve`), rule hits appended to `trace` when given.
+    fn evaluate(
+        &self,
+        direction: Direction,
+        subject: usize,
+        other: End,
+        resolve: Resolve,
+        mut trace: Option<&mut Side>,
+    ) -> ConnSet {
+        let spec = self.spec(subject, direction);
+        // Fast path: NetworkPolicies only.
+        if spec.admin.is_empty() && spec.baseline.is_none() && trace.is_none() {
+            return match &spec.network {
+                None => ConnSet::all(),
+                Some((_, rules)) => {
+                    let mut out = ConnSet::none();
+                    for &r in rules {
+                        let rule = &self.rules[r as usize];
+                        if Engine::admits(rule, other) {
+                            out.union_with(&resolve.apply(&rule.ports));
+                            if out.is_all() {
+                                break;
+                            }
+                        }
+                    }
+                    out
+                }
+            };
+        }
+        // The admin tier: first match wins.
+        let mut allowed = ConnSet::none();
+        let mut denied = ConnSet::none();
+        let mut decided = ConnSet::none();
+        for &r in &spec.admin {
+            let rule = &self.rules[r as usize];
+            if decided.is_all() {
+                break;
+            }
+            if !Engine::admits(rule, other) {
+                continue;
+            }
+            let conns = resolve.apply(&rule.ports).difference(&decided);
+            if conns.is_empty() {
+                continue;
+            }
+            match rule.action {
+                Action::Allow => allowed.union_with(&conns),
+                Action::Deny => denied.union_with(&conns),
+                Action::Pass => {}
+            }
+            decided.union_with(&conns);
+            if let Some(t) = trace.as_deref_mut() {
+                t.admin.push(RuleHit { source: rule.source, action: rule.action, conns });
+            }
+        }
+        let mut admin_decided = allowed.clone();
+        admin_decided.union_with(&denied);
+        let rest = ConnSet::all().difference(&admin_decided);
+        let out = match &spec.network {
+            Some((policies, rules)) => {
+                let mut network = ConnSet::none();
+                let mut hits: BTreeMap<usize, Vec<RuleHit>> = BTreeMap::new();
+                for &r in rules {
+                    let rule = &self.rules[r as usize];
+                    if Engine::admits(rule, other) {
+                        let conns = resolve.apply(&rule.ports);
+                        network.union_with(&conns);
+                        if let RuleSource::Network { policy, .. } = rule.source {
+                            hits.entry(policy).or_default().push(RuleHit {
+                                source: rule.source,
+                                action: Action::Allow,
+                                conns,
+                            });
+                        }
                     }
                 }
+                if let Some(t) = trace.as_deref_mut() {
+                    t.policies = policies
+                        .iter()
+                        .map(|&p| PolicyHit {
+                            policy: p as usize,
+                            rules: hits.remove(&(p as usize)).unwrap_or_default(),
+                        })
+                        .collect();
+                }
+                let mut out = allowed.clone();
+                out.union_with(&rest.intersection(&network));
+                out
             }
+            None => {
+                let mut baseline_denied = ConnSet::none();
+                if let Some(rules) = &spec.baseline {
+                    let mut decided = admin_decided.clone();
+                    for &r in rules {
+                        let rule = &self.rules[r as usize];
+                        if decided.is_all() {
+                            break;
+                        }
+                        if !Engine::admits(rule, other) {
+                            continue;
+                        }
+                        let conns = resolve.apply(&rule.ports).difference(&decided);
+                        if conns.is_empty() {
+                            continue;
+                        }
+                        if rule.action == Action::Deny {
+                            baseline_denied.union_with(&conns);
+                        }
+                        decided.union_with(&conns);
+                        if let Some(t) = trace.as_deref_mut() {
+                            t.baseline.push(RuleHit { source: rule.source, action: rule.action, conns });
+                        }
+                    }
+                }
+                ConnSet::all().difference(&denied).difference(&baseline_denied)
+            }
+        };
+        if let Some(t) = trace {
+            t.baseline_selects = spec.baseline.is_some();
+            t.admin_decided = admin_decided;
+            t.allowed = out.clone();
         }
         out
     }
 
     /// The connections allowed from `src` to `dst` (at least one of them a group).
     pub fn conns(&self, src: End, dst: End) -> ConnSet {
-        match (src, dst) {
-            (End::Group(s), End::Group(d)) => {
-                let egress = self.side_conns(Direction::Egress, s, dst);
-                if egress.is_empty() {
-                    return egress;
-                }
-                let ingress = self.side_conns(Direction::Ingress, d, src);
-                let ports = &self.groups[d].ports;
-                egress.resolve(ports).intersection(&ingress.resolve(ports))
-            }
-            (End::Group(s), End::Ip(_)) => self.side_conns(Direction::Egress, s, dst).numbered(),
-            (End::Ip(_), End::Group(d)) => self.side_conns(Direction::Ingress, d, src).resolve(&self.groups[d].ports),
-            (End::Ip(_), End::Ip(_)) => ConnSet::none(),
+        let egress = match src {
+            End::Group(s) => self.evaluate(Direction::Egress, s, dst, self.resolve_for(dst), None),
+            End::Ip(_) => ConnSet::all(),
+        };
+        if egress.is_empty() {
+            return egress;
         }
+        let ingress = match dst {
+            End::Group(d) => self.evaluate(Direction::Ingress, d, src, self.resolve_for(dst), None),
+            End::Ip(_) => ConnSet::all(),
+        };
+        egress.intersection(&ingress)
     }
 
-    /// How `subject`'s `direction` side treats `other`, policy by policy and rule by rule.
-    /// `resolve_for` is the destination group whose container ports name the ports.
-    pub fn side(&self, direction: Direction, subject: End, other: End, resolve_for: Option<usize>) -> Side {
-        let resolve = |c: &ConnSet| match resolve_for {
-            Some(g) => c.resolve(&self.groups[g].ports),
-            None => c.numbered(),
+    /// What group `g`'s `direction` side alone allows towards (or from) `other`.
+    pub fn side_conns(&self, direction: Direction, g: usize, other: End) -> ConnSet {
+        let resolve = match direction {
+            Direction::Egress => self.resolve_for(other),
+            Direction::Ingress => self.resolve_for(End::Group(g)),
         };
-        let End::Group(g) = subject else {
-            return Side { direction, host_network: false, policies: Vec::new(), allowed: ConnSet::all() };
-        };
+        self.evaluate(direction, g, other, resolve, None)
+    }
+
+    /// How `subject`'s `direction` side treats `other`, tier by tier and rule by rule. Named
+    /// ports are resolved against the destination (`other` for egress, `subject` for ingress).
+    pub fn side(&self, direction: Direction, subject: End, other: End) -> Side {
         let mut side = Side {
             direction,
-            host_network: self.groups[g].host_network,
+            admin_policies: Vec::new(),
+            admin: Vec::new(),
             policies: Vec::new(),
-            allowed: resolve(&self.side_conns(direction, g, other)),
+            baseline_selects: false,
+            baseline: Vec::new(),
+            allowed: ConnSet::all(),
+            admin_decided: ConnSet::none(),
         };
-        for (policy, rules) in &self.isolating[g][direction.index()] {
-            let rules = rules
-                .iter()
-                .map(|&r| &self.rules[r])
-                .filter(|r| Engine::admits(r, other))
-                .map(|r| RuleHit { index: r.index, conns: resolve(&r.ports) })
-                .collect();
-            side.policies.push(PolicyHit { policy: *policy, rules });
-        }
+        let End::Group(g) = subject else { return side };
+        side.admin_policies = self.admin_policies_selecting(g, direction).collect();
+        let resolve = match direction {
+            Direction::Egress => self.resolve_for(other),
+            Direction::Ingress => self.resolve_for(subject),
+        };
+        self.evaluate(direction, g, other, resolve, Some(&mut side));
         side
     }
 
-    /// The group's container ports.
+    /// Whether pods of group `g` are isolated for `direction` by NetworkPolicies.
+    pub fn is_isolated(&self, g: usize, direction: Direction) -> bool {
+        self.spec(g, direction).network.is_some()
+    }
+
+    /// Whether some policy of any tier selects pods of group `g` for `direction` (np-guard's
+    /// "protected").
+    pub fn is_protected(&self, g: usize, direction: Direction) -> bool {
+        let spec = self.spec(g, direction);
+        spec.network.is_some() || !spec.admin.is_empty() || spec.baseline.is_some()
+    }
+
+    /// AdminNetworkPolicies selecting group `g` for `direction` (indices into
+    /// [`Topology::admin_policies`]), by priority.
+    pub fn admin_policies_selecting(&self, g: usize, direction: Direction) -> impl Iterator<Item = usize> + '_ {
+        self.admin_selects.iter().enumerate().filter(move |(_, s)| s[direction.index()].get(g)).map(|(i, _)| i)
+    }
+
+    /// Whether the BaselineAdminNetworkPolicy selects group `g` for `direction`.
+    pub fn baseline_selects(&self, g: usize, direction: Direction) -> bool {
+        self.spec(g, direction).baseline.is_some()
+    }
+
+    /// NetworkPolicies isolating group `g` for `direction`.
+    pub fn isolating_policies(&self, g: usize, direction: Direction) -> impl Iterator<Item = usize> + '_ {
+        self.spec(g, direction).network.iter().flat_map(|(p, _)| p.iter().map(|p| *p as usize))
+    }
+
+    /// The group's container ports (none for representative groups).
     pub fn group_ports(&self, g: usize) -> &[ContainerPort] {
-        &self.groups[g].ports
+        self.groups[g].ports.as_deref().unwrap_or_default()
+    }
+
+    /// What group `g` stands for.
+    pub fn group_kind(&self, g: usize) -> &GroupKind {
+        &self.groups[g].kind
+    }
+
+    /// Representative groups (exposure analysis), the entire cluster's last.
+    pub fn representatives(&self) -> &[usize] {
+        &self.representatives
+    }
+
+    /// The groups of workloads of the input.
+    pub fn workload_groups(&self) -> std::ops::Range<usize> {
+        0..self.real_groups
+    }
+
+    /// What group `g`'s `direction` side allows with the whole cluster (np-guard's exposure to
+    /// "entire-cluster"): only rules that admit every pod count; named ports of ingress rules
+    /// are resolved against the group's own ports where it has them.
+    pub fn entire_cluster_conns(&self, g: usize, direction: Direction) -> ConnSet {
+        let Some(&ec) = self.representatives.last() else { return ConnSet::none() };
+        let resolve = match direction {
+            Direction::Egress => Resolve::Symbolic,
+            Direction::Ingress => Resolve::Lenient(self.group_ports(g)),
+        };
+        self.evaluate(direction, g, End::Group(ec), resolve, None)
+    }
+
+    /// Groups `s`'s egress may let something through to (a superset).
+    fn egress_candidates(&self, s: usize, all: &Bits) -> Bits {
+        let spec = self.spec(s, Direction::Egress);
+        let Some((_, rules)) = &spec.network else { return all.clone() };
+        let mut out = Bits::with_capacity(self.real_groups);
+        for &r in rules.iter().chain(spec.admin.iter()) {
+            let rule = &self.rules[r as usize];
+            if rule.action != Action::Allow {
+                continue;
+            }
+            if rule.all_peers {
+                return all.clone();
+            }
+            out.or(&rule.groups);
+        }
+        out
     }
 
     /// Calls `visit` for every allowed connection between distinct peers of the input: workload
     /// to workload, workload to and from external ranges, and the ingress controller to the
     /// workloads Routes and Ingresses expose. Nothing is visited when the input has no workload.
     pub fn for_each_connection(&self, mut visit: impl FnMut(Peer, Peer, &ConnSet)) {
-        let real: Vec<usize> = (0..self.groups.len()).filter(|g| !self.members[*g].is_empty()).collect();
-        for &s in &real {
+        let real: Vec<usize> = (0..self.real_groups).collect();
+        let all = Bits::all(self.real_groups);
+        // Which destinations' ingress may admit each source: those not isolated, plus those
+        // whose ingress rules admit it (collected per rule below, source by source).
+        let mut open_ingress = Bits::with_capacity(self.real_groups);
+        let mut ingress_rules: Vec<(u32, Bits)> = Vec::new(); // (rule, groups whose ingress it may open)
+        {
+            let mut per_rule: HashMap<u32, Bits> = HashMap::new();
             for &d in &real {
+                let spec = self.spec(d, Direction::Ingress);
+                match &spec.network {
+                    None => open_ingress.set(d),
+                    Some((_, rules)) => {
+                        for &r in rules.iter().chain(spec.admin.iter()) {
+                            if self.rules[r as usize].action == Action::Allow {
+                                per_rule.entry(r).or_insert_with(|| Bits::with_capacity(self.real_groups)).set(d);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut all_peer_targets = Bits::with_capacity(self.real_groups);
+            for (r, targets) in per_rule {
+                if self.rules[r as usize].all_peers {
+                    all_peer_targets.or(&targets);
+                } else {
+                    ingress_rules.push((r, targets));
+                }
+            }
+            open_ingress.or(&all_peer_targets);
+            ingress_rules.sort_by_key(|(r, _)| *r);
+        }
+        for &s in &real {
+            let mut candidates = self.egress_candidates(s, &all);
+            if !candidates.is_empty() {
+                let mut reachable = open_ingress.clone();
+                for (r, targets) in &ingress_rules {
+                    if self.rules[*r as usize].groups.get(s) {
+                        reachable.or(targets);
+                    }
+                }
+                candidates.and(&reachable);
+            }
+            for d in candidates.iter() {
                 let c = self.conns(End::Group(s), End::Group(d));
                 if c.is_empty() {
                     continue;
@@ -588,6 +1179,16 @@ impl<'t> Engine<'t> {
             _ => None,
         }
     }
+
+    /// The group of the ingress controller, when Routes or Ingresses expose some workload.
+    pub fn ingress_controller(&self) -> Option<usize> {
+        self.ingress_controller
+    }
+
+    /// The TCP ports Routes and Ingresses expose, by workload.
+    pub fn ingress_targets(&self) -> &BTreeMap<usize, ConnSet> {
+        &self.ingress_targets
+    }
 }
 
 /// An allowed connection between two peers.
@@ -601,13 +1202,31 @@ pub struct Connection {
     pub conns: ConnSet,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The namespace labels a probe namespace gets when the input does not know it.
 pub fn automatic_namespace_labels(name: &str) -> Labels {
-    Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())])
+    crate::model::selector::namespace_labels(name, None)
+}
+
+/// Whether a selector has no requirement.
+fn is_empty(sel: &LabelSelector) -> bool {
+    crate::model::selector::is_empty(sel)
+}
+
+/// The selector of namespace `name` by its automatic label.
+fn name_selector(name: &str) -> LabelSelector {
+    crate::model::selector::from_labels([(super::topology::NAMESPACE_NAME_LABEL, name)])
+}
+
+/// Whether a NetworkPolicy peer admits every pod of the cluster: `namespaceSelector: {}` with
+/// no or an empty `podSelector`.
+fn is_cluster_wide_peer(peer: &NetworkPolicyPeer) -> bool {
+    peer.ip_block.is_none()
+        && peer.namespace_selector.as_ref().is_some_and(is_empty)
+        && peer.pod_selector.as_ref().is_none_or(is_empty)
+}
+
+/// np-guard's match of a rule selector with a representative's: an empty rule selector matches
+/// everything, otherwise the requirements must be the same.
+fn full_match(rule: &LabelSelector, representative: &LabelSelector) -> bool {
+    is_empty(rule) || Canonical::of(rule) == Canonical::of(representative)
 }

@@ -14,10 +14,10 @@ pub fn peer(engine: &Engine, peer: Peer) -> String {
     }
 }
 
-/// The engine options np-guard's results correspond to: pods with `hostNetwork: true` are
-/// treated like any other pod, and IPv6 `ipBlock`s are ignored.
+/// The engine options np-guard's results correspond to: IPv6 `ipBlock`s and `networks` are
+/// ignored.
 pub fn options() -> Options {
-    Options { host_network_like_pods: true, ipv4_only: true, ..Options::default() }
+    Options { ipv4_only: true, ..Options::default() }
 }
 
 /// The connlist lines, sorted, without line ends (use an engine built with [`options`] to

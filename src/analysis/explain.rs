@@ -1,7 +1,10 @@
 //! `netfence explain SRC DST [--port P/PROTO]`: whether a connection is allowed, and which
-//! policies and rules decide it on each side, in plain words.
+//! policies and rules decide it on each side, tier by tier (AdminNetworkPolicies,
+//! NetworkPolicies, the BaselineAdminNetworkPolicy), in plain words.
 
-use super::connectivity::{Direction, End, Engine, Options, Side};
+use super::admin::Action;
+use super::connectivity::{Direction, End, Engine, Options, RuleHit, RuleSource, Side};
+use super::ingress;
 use super::ipset::{Family, IpRange};
 use super::ports::{ConnSet, Protocol};
 use super::topology::Topology;
@@ -15,13 +18,21 @@ pub enum Endpoint {
     Workload(usize),
     /// An address outside the cluster.
     Address(IpAddr),
+    /// The ingress controller serving the input's Routes and Ingresses.
+    IngressController,
 }
 
 /// Finds the endpoint `text` names: `namespace/name[Kind]`, `namespace/name`, a workload name
-/// unique across namespaces, or an IP address.
+/// unique across namespaces, an IP address, or `{ingress-controller}`.
 pub fn endpoint(topology: &Topology, text: &str) -> Result<Endpoint, String> {
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Ok(Endpoint::Address(ip));
+    }
+    if text == ingress::CONTROLLER {
+        if ingress::targets(topology).is_empty() {
+            return Err(format!("{text}: no Route or Ingress of the input exposes a workload"));
+        }
+        return Ok(Endpoint::IngressController);
     }
     let ws = &topology.workloads;
     let exact: Vec<usize> = (0..ws.len()).filter(|&i| ws[i].id() == text).collect();
@@ -62,15 +73,25 @@ pub struct Explanation {
     pub allowed: ConnSet,
     /// The port asked about.
     pub port: Option<(Protocol, u16)>,
-    /// Names of the policies, by index.
+    /// For the ingress controller: the ports Routes and Ingresses expose on the destination.
+    pub exposed: Option<ConnSet>,
+    /// Names of the NetworkPolicies, by index.
     policy_names: Vec<String>,
+    /// Names of the AdminNetworkPolicies, by index, and of the baseline.
+    admin_names: Vec<String>,
+    baseline_name: String,
+    /// Per admin rule: (policy index or `None` for the baseline, direction) → rule names.
+    rule_names: RuleNames,
     src_is_address: bool,
     dst_is_address: bool,
 }
 
-/// Parses `8080`, `8080/TCP`, `TCP/8080` or `udp/53`.
+/// Names of admin rules: `[policy][direction][index]`, the baseline last.
+type RuleNames = Vec<[Vec<String>; 2]>;
+
+/// Parses `8080`, `8080/TCP`, `TCP/8080`, `udp/53` or np-guard's `udp-53`.
 pub fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
-    let (a, b) = text.split_once('/').unwrap_or((text, "TCP"));
+    let (a, b) = text.split_once(['/', '-']).unwrap_or((text, "TCP"));
     let (proto, port) = if Protocol::parse(a).is_some() { (b, a) } else { (a, b) };
     let protocol = Protocol::parse(port).ok_or_else(|| format!("unknown protocol in {text:?} (TCP, UDP or SCTP)"))?;
     let number = proto.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("invalid port in {text:?}"))?;
@@ -85,38 +106,67 @@ pub fn explain(
     port: Option<(Protocol, u16)>,
 ) -> Result<Explanation, String> {
     let engine = Engine::new(topology, &Options::default());
-    let end = |e: Endpoint| match e {
-        Endpoint::Workload(w) => End::Group(engine.group_of(w)),
-        Endpoint::Address(ip) => {
-            let (family, v) = match ip {
-                IpAddr::V4(a) => (Family::V4, u128::from(u32::from(a))),
-                IpAddr::V6(a) => (Family::V6, u128::from(a)),
-            };
-            End::Ip(IpRange { family, start: v, end: v })
-        }
+    let end = |e: Endpoint| -> Result<End, String> {
+        Ok(match e {
+            Endpoint::Workload(w) => End::Group(engine.group_of(w)),
+            Endpoint::IngressController => {
+                End::Group(engine.ingress_controller().ok_or("no Route or Ingress of the input exposes a workload")?)
+            }
+            Endpoint::Address(ip) => {
+                let (family, v) = match ip {
+                    IpAddr::V4(a) => (Family::V4, u128::from(u32::from(a))),
+                    IpAddr::V6(a) => (Family::V6, u128::from(a)),
+                };
+                End::Ip(IpRange { family, start: v, end: v })
+            }
+        })
     };
     let name = |e: Endpoint| match e {
         Endpoint::Workload(w) => topology.workloads[w].id(),
         Endpoint::Address(ip) => ip.to_string(),
+        Endpoint::IngressController => ingress::CONTROLLER.to_string(),
     };
-    let (s, d) = (end(src), end(dst));
+    let (s, d) = (end(src)?, end(dst)?);
     if matches!((s, d), (End::Ip(_), End::Ip(_))) {
         return Err("one end must be a workload: traffic between two outside addresses is not the cluster's".into());
     }
-    let resolve_for = match d {
-        End::Group(g) => Some(g),
-        End::Ip(_) => None,
+    if dst == Endpoint::IngressController {
+        return Err("the ingress controller only receives what the cluster's Routes and Ingresses send it: \
+                    explain traffic from it instead"
+            .into());
+    }
+    let egress = engine.side(Direction::Egress, s, d);
+    let ingress = engine.side(Direction::Ingress, d, s);
+    let mut allowed = egress.allowed.intersection(&ingress.allowed);
+    let exposed = match (src, dst) {
+        (Endpoint::IngressController, Endpoint::Workload(w)) => {
+            let ports = engine.ingress_targets().get(&w).cloned().unwrap_or_default();
+            allowed = allowed.intersection(&ports);
+            Some(ports)
+        }
+        _ => None,
     };
-    let egress = engine.side(Direction::Egress, s, d, resolve_for);
-    let ingress = engine.side(Direction::Ingress, d, s, resolve_for);
+    let mut rule_names: RuleNames = Vec::new();
+    for a in topology.admin_policies.iter().chain(&topology.baseline) {
+        let names = |rules: &[super::admin::AdminRule]| rules.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        rule_names.push([names(&a.ingress), names(&a.egress)]);
+    }
     Ok(Explanation {
         src: name(src),
         dst: name(dst),
-        allowed: egress.allowed.intersection(&ingress.allowed),
+        allowed,
         egress,
         ingress,
         port,
+        exposed,
         policy_names: topology.policies.iter().map(|p| format!("{} ({})", p.id(), p.origin)).collect(),
+        admin_names: topology
+            .admin_policies
+            .iter()
+            .map(|a| format!("{} (priority {}, {})", a.id(), a.priority, a.origin))
+            .collect(),
+        baseline_name: topology.baseline.as_ref().map(|b| format!("{} ({})", b.id(), b.origin)).unwrap_or_default(),
+        rule_names,
         src_is_address: matches!(src, Endpoint::Address(_)),
         dst_is_address: matches!(dst, Endpoint::Address(_)),
     })
@@ -145,6 +195,14 @@ impl Explanation {
             let _ =
                 writeln!(out, "(a pod always reaches itself; this is the traffic between two pods of the workload)");
         }
+        if let Some(exposed) = &self.exposed {
+            let _ = writeln!(
+                out,
+                "The ingress controller reaches {} through Routes and Ingresses on {}; its pods are in no namespace of the input, so only rules admitting every namespace admit them.",
+                self.dst,
+                if exposed.is_empty() { "no port the pods declare".to_string() } else { exposed.to_string() }
+            );
+        }
         self.side_text(&mut out, &self.egress, &self.src, &self.dst, self.src_is_address);
         self.side_text(&mut out, &self.ingress, &self.dst, &self.src, self.dst_is_address);
         if let Some((p, n)) = self.port {
@@ -154,8 +212,67 @@ impl Explanation {
             if let Some((side, who)) = blocker {
                 let _ = writeln!(out, "{p}/{n} is blocked by the {} of {who}.", side.direction);
             }
+            for (side, addressed) in [(&self.egress, self.src_is_address), (&self.ingress, self.dst_is_address)] {
+                if !addressed {
+                    let _ = writeln!(
+                        out,
+                        "{} decision on {p}/{n}: {}.",
+                        capitalized(side.direction.as_str()),
+                        self.decider(side, p, n)
+                    );
+                }
+            }
         }
         out
+    }
+
+    fn admin_rule_name(&self, source: RuleSource, direction: Direction) -> String {
+        let d = direction as usize;
+        let (policy, index) = match source {
+            RuleSource::Admin { policy, index } => (policy, index),
+            RuleSource::Baseline { index } => (self.rule_names.len().saturating_sub(1), index),
+            RuleSource::Network { .. } => return String::new(),
+        };
+        let name = self.rule_names.get(policy).and_then(|r| r[d].get(index)).filter(|n| !n.is_empty());
+        match name {
+            Some(n) => format!("rule {n:?} ({direction}[{index}])"),
+            None => format!("{direction}[{index}]"),
+        }
+    }
+
+    fn admin_policy_name(&self, source: RuleSource) -> &str {
+        match source {
+            RuleSource::Admin { policy, .. } => &self.admin_names[policy],
+            _ => &self.baseline_name,
+        }
+    }
+
+    /// Which rule decided `protocol`/`port` on `side`.
+    fn decider(&self, side: &Side, protocol: Protocol, port: u16) -> String {
+        let admin = |hit: &RuleHit| {
+            format!(
+                "{} {} {}",
+                self.admin_policy_name(hit.source),
+                self.admin_rule_name(hit.source, side.direction),
+                verb(hit.action)
+            )
+        };
+        if let Some(hit) = side.admin.iter().find(|h| h.conns.contains(protocol, port)) {
+            return admin(hit);
+        }
+        if side.isolated() {
+            for hit in &side.policies {
+                if let Some(rule) = hit.rules.iter().find(|r| r.conns.contains(protocol, port)) {
+                    let RuleSource::Network { index, .. } = rule.source else { continue };
+                    return format!("{} {}[{index}] allows it", self.policy_names[hit.policy], side.direction);
+                }
+            }
+            return "no rule of the NetworkPolicies isolating the pod allows it".into();
+        }
+        if let Some(hit) = side.baseline.iter().find(|h| h.conns.contains(protocol, port)) {
+            return admin(hit);
+        }
+        "no policy restricts it (allowed by default)".into()
     }
 
     fn side_text(&self, out: &mut String, side: &Side, subject: &str, other: &str, is_address: bool) {
@@ -167,11 +284,68 @@ impl Explanation {
             let _ = writeln!(out, "{what} {subject}: an address outside the cluster; no policy applies there.");
             return;
         }
-        if side.host_network {
-            let _ = writeln!(out, "{what} {subject}: its pods use the node's network; no policy applies to them.");
-            return;
+        let tiers = !side.admin_policies.is_empty() || side.baseline_selects;
+        if tiers {
+            let summary = if side.allowed.is_empty() { "nothing".to_string() } else { side.allowed.to_string() };
+            let _ = writeln!(out, "{what} {subject}: {summary} {towards} {other} is allowed, tier by tier:");
+            if !side.admin_policies.is_empty() {
+                let names: Vec<&str> = side.admin_policies.iter().map(|p| self.admin_names[*p].as_str()).collect();
+                let _ = writeln!(out, "  AdminNetworkPolicies selecting it, by priority: {}", names.join(", "));
+                if side.admin.is_empty() {
+                    let _ = writeln!(out, "  - no {} rule of them matches {other}", side.direction);
+                }
+                for hit in &side.admin {
+                    let _ = writeln!(
+                        out,
+                        "  - {} {} {} {}{}",
+                        self.admin_policy_name(hit.source),
+                        self.admin_rule_name(hit.source, side.direction),
+                        verb(hit.action),
+                        hit.conns,
+                        self.covers(&hit.conns)
+                    );
+                }
+            }
         }
-        if side.policies.is_empty() {
+        if !side.isolated() {
+            if tiers {
+                let rest = ConnSet::all().difference(&side.admin_decided);
+                if rest.is_empty() {
+                    return;
+                }
+                if side.baseline_selects {
+                    let _ = writeln!(
+                        out,
+                        "  no NetworkPolicy isolates it for {}; the BaselineAdminNetworkPolicy decides the rest ({rest}):",
+                        side.direction
+                    );
+                    if side.baseline.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "  - {}: no {} rule matches {other}; allowed by default",
+                            self.baseline_name, side.direction
+                        );
+                    }
+                    for hit in &side.baseline {
+                        let _ = writeln!(
+                            out,
+                            "  - {} {} {} {}{}",
+                            self.baseline_name,
+                            self.admin_rule_name(hit.source, side.direction),
+                            verb(hit.action),
+                            hit.conns,
+                            self.covers(&hit.conns)
+                        );
+                    }
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "  no NetworkPolicy isolates it for {}: the rest ({rest}) is allowed.",
+                        side.direction
+                    );
+                }
+                return;
+            }
             let _ = writeln!(
                 out,
                 "{what} {subject}: not isolated (no policy selecting it has {} in its policyTypes); everything is allowed.",
@@ -180,12 +354,29 @@ impl Explanation {
             return;
         }
         let n = side.policies.len();
-        let summary = if side.allowed.is_empty() { "nothing".to_string() } else { side.allowed.to_string() };
-        let _ = writeln!(
-            out,
-            "{what} {subject}: isolated by {n} polic{}; together they allow {summary} {towards} {other}.",
-            if n == 1 { "y" } else { "ies" }
-        );
+        let network: ConnSet = {
+            let mut c = ConnSet::none();
+            for hit in &side.policies {
+                for r in &hit.rules {
+                    c.union_with(&r.conns);
+                }
+            }
+            c
+        };
+        let summary = if network.is_empty() { "nothing".to_string() } else { network.to_string() };
+        if tiers {
+            let _ = writeln!(
+                out,
+                "  then isolated by {n} NetworkPolic{}; together they allow {summary} {towards} {other} (of what the admin tier passed or left):",
+                if n == 1 { "y" } else { "ies" }
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{what} {subject}: isolated by {n} polic{}; together they allow {summary} {towards} {other}.",
+                if n == 1 { "y" } else { "ies" }
+            );
+        }
         for hit in &side.policies {
             let name = &self.policy_names[hit.policy];
             if hit.rules.is_empty() {
@@ -193,19 +384,32 @@ impl Explanation {
                 continue;
             }
             for rule in &hit.rules {
-                let covers = match self.port {
-                    Some((p, port)) if rule.conns.contains(p, port) => format!(" (covers {p}/{port})"),
-                    Some((p, port)) => format!(" (not {p}/{port})"),
-                    None => String::new(),
-                };
+                let RuleSource::Network { index, .. } = rule.source else { continue };
                 let allows = if rule.conns.is_empty() {
                     "admits it but its ports match nothing here (a named port the destination lacks?)".to_string()
                 } else {
                     format!("allows {}", rule.conns)
                 };
-                let _ = writeln!(out, "  - {name}: {}[{}] {allows}{covers}", side.direction, rule.index);
+                let _ = writeln!(out, "  - {name}: {}[{index}] {allows}{}", side.direction, self.covers(&rule.conns));
             }
         }
+    }
+
+    /// ` (covers TCP/80)` or ` (not TCP/80)` when a port was asked about.
+    fn covers(&self, conns: &ConnSet) -> String {
+        match self.port {
+            Some((p, port)) if conns.contains(p, port) => format!(" (covers {p}/{port})"),
+            Some((p, port)) => format!(" (not {p}/{port})"),
+            None => String::new(),
+        }
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Allow => "allows",
+        Action::Deny => "denies",
+        Action::Pass => "passes (to the NetworkPolicies)",
     }
 }
 

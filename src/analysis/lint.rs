@@ -184,24 +184,27 @@ fn workload_rules(topology: &Topology, engine: &Engine, dns: &DnsTargets, out: &
         }
         None => dns.workloads.iter().map(|w| topology.workloads[*w].id()).collect::<Vec<_>>().join(", "),
     };
+    let tiers = !topology.admin_policies.is_empty() || topology.baseline.is_some();
     for (w, wl) in topology.workloads.iter().enumerate() {
+        // Pods on the node's network: isolating them is up to the network plugin, which
+        // usually cannot tell their traffic from the node's; these two rules would only be noise.
         if wl.host_network {
             continue;
         }
         let g = engine.group_of(w);
         let open: Vec<&str> = [Direction::Ingress, Direction::Egress]
             .into_iter()
-            .filter(|d| !engine.is_isolated(g, *d))
+            .filter(|d| !engine.is_protected(g, *d))
             .map(Direction::as_str)
             .collect();
         if !open.is_empty() {
-            let msg = format!(
-                "not isolated for {}: no NetworkPolicy selecting it restricts that traffic",
-                open.join(" and ")
-            );
+            let policies =
+                if tiers { "NetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy" } else { "NetworkPolicy" };
+            let msg =
+                format!("not isolated for {}: no {policies} selecting it restricts that traffic", open.join(" and "));
             out.push(workload_finding(topology, w, "NF001", Severity::Warning, msg));
         }
-        if !engine.is_isolated(g, Direction::Egress) || targets.iter().any(|(_, t)| *t == Some(w)) {
+        if !engine.is_protected(g, Direction::Egress) || targets.iter().any(|(_, t)| *t == Some(w)) {
             continue;
         }
         let dns_ports = DnsTargets::ports();
@@ -218,8 +221,12 @@ fn workload_rules(topology: &Topology, engine: &Engine, dns: &DnsTargets, out: &
         if blocked.is_empty() {
             continue;
         }
-        let policies: Vec<String> =
-            engine.isolating_policies(g, Direction::Egress).map(|p| topology.policies[p].id()).collect();
+        let mut policies: Vec<String> =
+            engine.admin_policies_selecting(g, Direction::Egress).map(|a| topology.admin_policies[a].id()).collect();
+        policies.extend(engine.isolating_policies(g, Direction::Egress).map(|p| topology.policies[p].id()));
+        if engine.baseline_selects(g, Direction::Egress) && !engine.is_isolated(g, Direction::Egress) {
+            policies.extend(topology.baseline.iter().map(|b| b.id()));
+        }
         let names: Vec<&str> = blocked.iter().map(|p| p.as_str()).collect();
         let via_ips = blocked.iter().all(|p| has(&to_ips, *p));
         let severity = if blocked.contains(&Protocol::Udp) && !via_ips { Severity::Error } else { Severity::Warning };
@@ -399,16 +406,15 @@ fn peer_rules(
         return;
     }
     let matched = topology.workloads.iter().any(|w| {
-        !w.host_network
-            && semantics::peer_matches(
-                peer,
-                &p.namespace,
-                &Target::Pod {
-                    namespace: &w.namespace,
-                    namespace_labels: &topology.namespace_labels(&w.namespace),
-                    labels: &w.labels,
-                },
-            )
+        semantics::peer_matches(
+            peer,
+            &p.namespace,
+            &Target::Pod {
+                namespace: &w.namespace,
+                namespace_labels: &topology.namespace_labels(&w.namespace),
+                labels: &w.labels,
+            },
+        )
     });
     if !matched {
         out.push(policy_finding(

@@ -13,6 +13,7 @@
 //! - [`explain`], [`diff`], [`verify`], [`lint`]: the `explain`, `diff`, `verify` and `check`
 //!   commands.
 
+pub mod admin;
 pub mod connectivity;
 pub mod connlist;
 pub mod diff;
@@ -22,5 +23,6 @@ pub mod ipset;
 pub mod lint;
 pub mod matrix;
 pub mod ports;
+pub mod selector_index;
 pub mod topology;
 pub mod verify;

@@ -194,8 +194,9 @@ impl fmt::Display for PortSet {
     }
 }
 
-/// A named port of a policy rule (`port: http`), with the rule's protocol.
-pub type NamedPort = (Protocol, String);
+/// A named port of a policy rule (`port: http`), with the rule's protocol (`None` for an
+/// AdminNetworkPolicy's `namedPort`, whose protocol is the destination pod's).
+pub type NamedPort = (Option<Protocol>, String);
 
 /// A set of connections (protocol and port), possibly with named ports not yet resolved.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -244,17 +245,23 @@ impl ConnSet {
                         out.ports[protocol.index()].union_with(&PortSet::range(s, e));
                     }
                 }
-                Some(IntOrString::String(name)) => out.add_named(protocol, name),
+                Some(IntOrString::String(name)) => out.add_named(Some(protocol), name),
             }
         }
         out
     }
 
-    fn add_named(&mut self, protocol: Protocol, name: &str) {
+    fn add_named(&mut self, protocol: Option<Protocol>, name: &str) {
         let item = (protocol, name.to_string());
         if let Err(pos) = self.named.binary_search(&item) {
             self.named.insert(pos, item);
         }
+    }
+
+    /// Adds a named port of any protocol (an AdminNetworkPolicy's `namedPort`): the destination
+    /// pod's container port of that name decides the protocol.
+    pub fn add_named_any(&mut self, name: &str) {
+        self.add_named(None, name);
     }
 
     /// The ports of `protocol`.
@@ -295,6 +302,13 @@ impl ConnSet {
     /// The connections in both sets. Named ports are kept when both sides have them (resolve
     /// both sides against the same pod first for an exact answer).
     pub fn intersection(&self, other: &ConnSet) -> ConnSet {
+        // Every connection includes every named port, whatever it resolves to.
+        if other.is_all() && other.named.is_empty() {
+            return self.clone();
+        }
+        if self.is_all() && self.named.is_empty() {
+            return other.clone();
+        }
         let ports = [0, 1, 2].map(|i| self.ports[i].intersection(&other.ports[i]));
         let named = self.named.iter().filter(|n| other.named.contains(n)).cloned().collect();
         ConnSet { ports, named }
@@ -323,10 +337,34 @@ impl ConnSet {
         let mut out = ConnSet { ports: self.ports.clone(), named: Vec::new() };
         for (protocol, name) in &self.named {
             let found = container_ports.iter().find(|c| &c.name == name);
-            if let Some(c) = found.filter(|c| Protocol::parse(&c.protocol) == Some(*protocol)) {
+            let Some(c) = found else { continue };
+            let Some(actual) = Protocol::parse(&c.protocol) else { continue };
+            if protocol.is_none_or(|p| p == actual) {
                 if let Ok(port) = u16::try_from(c.port) {
-                    out.ports[protocol.index()].union_with(&PortSet::range(port, port));
+                    out.ports[actual.index()].union_with(&PortSet::range(port, port));
                 }
+            }
+        }
+        out
+    }
+
+    /// Like [`ConnSet::resolve`], but a name the pod lacks stays a name, and a name it has
+    /// becomes its number under the rule's protocol (np-guard's reading of a pod's exposure to
+    /// the whole cluster).
+    pub fn resolve_lenient(&self, container_ports: &[ContainerPort]) -> ConnSet {
+        if self.named.is_empty() {
+            return self.clone();
+        }
+        let mut out = ConnSet { ports: self.ports.clone(), named: Vec::new() };
+        for (protocol, name) in &self.named {
+            let found = container_ports.iter().find(|c| &c.name == name);
+            let number = found.and_then(|c| Some((Protocol::parse(&c.protocol)?, u16::try_from(c.port).ok()?)));
+            match number {
+                Some((actual, port)) => {
+                    let p = protocol.unwrap_or(actual);
+                    out.ports[p.index()].union_with(&PortSet::range(port, port));
+                }
+                None => out.add_named(*protocol, name),
             }
         }
         out
@@ -394,9 +432,15 @@ impl fmt::Display for ConnSet {
             return f.write_str("No Connections");
         }
         let mut items: Vec<String> = Vec::new();
+        // Named ports of no known protocol print under an empty protocol name, as np-guard does.
+        let any: Vec<&str> = self.named.iter().filter(|(np, _)| np.is_none()).map(|(_, n)| n.as_str()).collect();
+        if !any.is_empty() {
+            items.push(format!(" {}", any.join(",")));
+        }
         for p in Protocol::ALL {
             let ports = &self.ports[p.index()];
-            let names: Vec<&str> = self.named.iter().filter(|(np, _)| *np == p).map(|(_, n)| n.as_str()).collect();
+            let names: Vec<&str> =
+                self.named.iter().filter(|(np, _)| *np == Some(p)).map(|(_, n)| n.as_str()).collect();
             if ports.is_empty() && names.is_empty() {
                 continue;
             }

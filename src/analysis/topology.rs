@@ -2,6 +2,7 @@
 //! [`Model`] the transforms use: namespaces with their labels, workloads named by their owner,
 //! NetworkPolicies, and the Services, Routes and Ingresses that let an ingress controller in.
 
+use super::admin::{self, AdminPolicy, Tier};
 use crate::error::{DocRef, Error, Result};
 use crate::k8s::selector::Labels;
 use crate::model::workload::ContainerPort;
@@ -47,10 +48,13 @@ pub struct Workload {
     pub labels: Labels,
     /// Container ports of its pods (for named ports).
     pub ports: Vec<ContainerPort>,
-    /// Whether its pods use the node's network.
+    /// Whether its pods use the node's network (analysed like other pods, as np-guard and NCA
+    /// do; most network plugins cannot tell their traffic from the node's).
     pub host_network: bool,
     /// The first object that contributed it.
     pub origin: Origin,
+    /// Pods of this owner whose labels differ from the first one's: (pod, its labels).
+    pub other_labels: Vec<(Origin, Labels)>,
 }
 
 impl Workload {
@@ -77,6 +81,44 @@ impl Policy {
     /// `namespace/name`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Something in the input the analysis cannot work with: a policy the API server would reject, a
+/// name used twice, two AdminNetworkPolicies of the same priority. `check` reports them as
+/// findings; the other analysis commands refuse the input with the first one.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// What it is about: `NetworkPolicy ns/name`, `AdminNetworkPolicy name`, …
+    pub subject: String,
+    /// Where.
+    pub origin: Origin,
+    /// The lint rule it belongs to.
+    pub kind: ProblemKind,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+/// The kinds of [`Problem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// An AdminNetworkPolicy or BaselineAdminNetworkPolicy the API server would reject.
+    InvalidAdminPolicy,
+    /// Two objects of one kind with the same name (in one namespace), or two
+    /// AdminNetworkPolicies with the same priority.
+    Conflict,
+}
+
+impl Problem {
+    /// The problem as an input error.
+    pub fn error(&self) -> Error {
+        Error::Input {
+            doc: self.origin.doc.clone(),
+            message: match &self.origin.file {
+                Some(f) => format!("{f}: {}: {}", self.subject, self.message),
+                None => format!("{}: {}", self.subject, self.message),
+            },
+        }
     }
 }
 
@@ -204,6 +246,12 @@ pub struct Topology {
     pub workloads: Vec<Workload>,
     /// NetworkPolicies (`networking.k8s.io`), in input order.
     pub policies: Vec<Policy>,
+    /// AdminNetworkPolicies, by priority (the highest-precedence first).
+    pub admin_policies: Vec<AdminPolicy>,
+    /// The BaselineAdminNetworkPolicy, if any.
+    pub baseline: Option<AdminPolicy>,
+    /// What the analysis cannot work with (see [`Problem`]).
+    pub problems: Vec<Problem>,
     /// Services.
     pub services: Vec<Service>,
     /// Routes and Ingresses.
@@ -223,8 +271,50 @@ impl Topology {
                 tracing::warn!("skipping {}: {e}", input.name.as_deref().unwrap_or("stdin"));
             }
         }
-        topology.workloads.sort_by_cached_key(Workload::id);
+        topology.finish();
         Ok(topology)
+    }
+
+    /// Sorts what was read and records the conflicts between inputs.
+    fn finish(&mut self) {
+        self.workloads.sort_by_cached_key(Workload::id);
+        self.admin_policies.sort_by_key(|p| p.priority);
+        for pair in self.admin_policies.windows(2) {
+            if pair[0].priority == pair[1].priority {
+                self.problems.push(Problem {
+                    subject: pair[1].to_string(),
+                    origin: pair[1].origin.clone(),
+                    kind: ProblemKind::Conflict,
+                    message: format!(
+                        "priority {} is also the priority of AdminNetworkPolicy {}: two policies of the same \
+                         priority conflict (which one wins is undefined)",
+                        pair[1].priority, pair[0].name
+                    ),
+                });
+            }
+        }
+        let mut seen: HashMap<(&str, &str), &Policy> = HashMap::new();
+        for p in &self.policies {
+            if let Some(first) = seen.insert((&p.namespace, &p.name), p) {
+                self.problems.push(Problem {
+                    subject: format!("NetworkPolicy {}", p.id()),
+                    origin: p.origin.clone(),
+                    kind: ProblemKind::Conflict,
+                    message: format!(
+                        "a NetworkPolicy of this name is already in namespace {} ({}); the cluster keeps only one",
+                        p.namespace, first.origin
+                    ),
+                });
+            }
+        }
+    }
+
+    /// The first problem as an error, for the commands that cannot analyse such input.
+    pub fn analysable(&self) -> Result<()> {
+        match self.problems.first() {
+            Some(p) => Err(p.error()),
+            None => Ok(()),
+        }
     }
 
     /// Reads one manifest stream (for tests and library use).
@@ -238,7 +328,7 @@ impl Topology {
         let model = Model::from_items(items, default_namespace, Needs { workloads: true })?;
         let mut index = HashMap::new();
         topology.absorb(&model, None, &mut index, |i| Ok(model.value_in(items, i).cloned().unwrap_or_default()))?;
-        topology.workloads.sort_by_cached_key(Workload::id);
+        topology.finish();
         Ok(topology)
     }
 
@@ -267,7 +357,14 @@ impl Topology {
             self.namespaces.entry(name.clone()).or_default().extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         for o in model.objects.iter().filter(|o| o.kind == "Namespace" && o.api_version == "v1") {
-            self.declared_namespaces.insert(o.name.to_string());
+            if !self.declared_namespaces.insert(o.name.to_string()) {
+                self.problems.push(Problem {
+                    subject: format!("Namespace {}", o.name),
+                    origin: origin(o),
+                    kind: ProblemKind::Conflict,
+                    message: "a Namespace of this name is already declared; namespace names are unique".into(),
+                });
+            }
         }
         for p in &model.policies {
             self.policies.push(Policy {
@@ -285,12 +382,11 @@ impl Topology {
             };
             let key = (w.namespace.clone(), kind.clone(), name.clone());
             if let Some(&i) = index.get(&key) {
-                if self.workloads[i].labels != w.pod_labels {
-                    tracing::warn!(
-                        "{}: pods of one owner with different labels; the analysis uses those of {}",
-                        self.workloads[i].id(),
-                        self.workloads[i].origin
-                    );
+                // Pods of one owner with other labels: fine unless a policy tells them apart
+                // (checked once the policies are known, by `validate`).
+                let first = &mut self.workloads[i];
+                if first.labels != w.pod_labels && !first.other_labels.iter().any(|(_, l)| l == &w.pod_labels) {
+                    first.other_labels.push((origin(&model.objects[w.object]), w.pod_labels.clone()));
                 }
                 continue;
             }
@@ -303,13 +399,21 @@ impl Topology {
                 ports: w.ports.clone(),
                 host_network: w.host_network,
                 origin: origin(&model.objects[w.object]),
+                other_labels: Vec::new(),
             });
         }
-        // Other policy kinds (Cilium, Calico, admin policies): one warning per kind, not per object.
+        // Other policy kinds (Cilium, Calico, multi-network ones) and the multi-network objects
+        // that change who can reach whom: one warning per kind, not per object.
         let mut unanalysed: BTreeMap<&str, (usize, &Object)> = BTreeMap::new();
         for (i, o) in model.objects.iter().enumerate() {
+            if let Some(tier) = admin::tier_of(&o.api_version, &o.kind) {
+                self.add_admin_policy(tier, o, origin(o), value_of(i)?);
+                continue;
+            }
             let kubernetes_policy = o.kind == "NetworkPolicy" && o.api_version.starts_with("networking.k8s.io/");
-            if o.kind.ends_with("NetworkPolicy") && !kubernetes_policy {
+            if (o.kind.ends_with("NetworkPolicy") && !kubernetes_policy)
+                || is_multi_network_kind(&o.api_version, &o.kind)
+            {
                 unanalysed.entry(o.kind.as_str()).or_insert((0, o)).0 += 1;
             }
             let wanted = match o.kind.as_str() {
@@ -341,11 +445,42 @@ impl Topology {
         for (kind, (count, first)) in unanalysed {
             let (objects, are) = if count == 1 { ("object", "is") } else { ("objects", "are") };
             tracing::warn!(
-                "{count} {kind} {objects} {are} not analysed (only networking.k8s.io NetworkPolicies are); the first: {}",
+                "{count} {kind} {objects} {are} not analysed (the analysis knows NetworkPolicies, \
+                 AdminNetworkPolicies and the BaselineAdminNetworkPolicy of the pod network); the first: {}",
                 origin(first)
             );
         }
         Ok(())
+    }
+
+    /// Reads an AdminNetworkPolicy or the BaselineAdminNetworkPolicy; what cannot be read is a
+    /// [`Problem`].
+    fn add_admin_policy(&mut self, tier: Tier, o: &Object, origin: Origin, value: Value) {
+        let subject = format!("{} {}", tier.kind(), o.name);
+        let problem = |kind, message| Problem { subject: subject.clone(), origin: origin.clone(), kind, message };
+        let policy = match admin::parse(tier, &o.name, &value, origin.clone()) {
+            Ok(p) => p,
+            Err(message) => return self.problems.push(problem(ProblemKind::InvalidAdminPolicy, message)),
+        };
+        match tier {
+            Tier::Admin => {
+                if let Some(first) = self.admin_policies.iter().find(|p| p.name == policy.name) {
+                    let message = format!("an AdminNetworkPolicy of this name is already defined ({})", first.origin);
+                    return self.problems.push(problem(ProblemKind::Conflict, message));
+                }
+                self.admin_policies.push(policy);
+            }
+            Tier::Baseline => match &self.baseline {
+                Some(first) => {
+                    let message = format!(
+                        "a BaselineAdminNetworkPolicy is already defined ({}); there is one per cluster",
+                        first.origin
+                    );
+                    self.problems.push(problem(ProblemKind::Conflict, message));
+                }
+                None => self.baseline = Some(policy),
+            },
+        }
     }
 
     /// The labels of namespace `name` (the automatic name label when it is unknown).
@@ -355,6 +490,18 @@ impl Topology {
             .cloned()
             .unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]))
     }
+}
+
+/// Kinds that put pods on other networks or restrict them there, which the analysis does not
+/// model (np-guard analyses some of them; netfence says so instead of ignoring them silently).
+fn is_multi_network_kind(api_version: &str, kind: &str) -> bool {
+    let group = api_version.split('/').next().unwrap_or_default();
+    matches!(
+        (group, kind),
+        ("k8s.ovn.org", "UserDefinedNetwork" | "ClusterUserDefinedNetwork")
+            | ("k8s.cni.cncf.io", "NetworkAttachmentDefinition")
+            | ("kubevirt.io", "VirtualMachine" | "VirtualMachineInstance")
+    )
 }
 
 /// The full value of object `i` of `model` (a List item is taken from its List).
