@@ -175,17 +175,22 @@ fn errors_are_one_line_with_the_right_exit_code() {
 
 #[test]
 fn the_lint_example_shows_every_rule() {
-    // examples/lint/risky.yaml is the README's example of each rule: each must fire there.
+    // examples/lint/risky.yaml and risky-admin.yaml are the README's examples of each rule:
+    // each must fire on one of them.
     let o = netfence(&["check", "examples/lint/risky.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let report = stdout(&o);
+    let admin = netfence(&["check", "examples/lint/risky-admin.yaml"]);
+    assert_eq!(admin.status.code(), Some(1), "{}", stderr(&admin));
+    let both = format!("{report}{}", stdout(&admin));
     for rule in netfence::analysis::lint::RULES {
         assert!(
-            report.contains(&format!(" {} {}: ", rule.id, rule.name)),
-            "{} does not fire on the example:\n{report}",
+            both.contains(&format!(" {} {}: ", rule.id, rule.name)),
+            "{} does not fire on the examples:\n{both}",
             rule.id
         );
     }
+    assert!(stdout(&admin).ends_with("check: 3 errors, 5 warnings, 0 infos\n"), "{}", stdout(&admin));
     assert!(report.contains("error NF002 dns-blocked: shop/web[Deployment]"), "{report}");
     assert!(report.ends_with("check: 3 errors, 7 warnings, 1 infos\n"), "{report}");
     // With netfence's render in front (-f), DNS is injected: NF002 is gone.

@@ -1230,3 +1230,72 @@ fn is_cluster_wide_peer(peer: &NetworkPolicyPeer) -> bool {
 fn full_match(rule: &LabelSelector, representative: &LabelSelector) -> bool {
     is_empty(rule) || Canonical::of(rule) == Canonical::of(representative)
 }
+
+// ---- questions the lint asks -------------------------------------------------------------------
+
+impl Engine<'_> {
+    /// Whether rule `index` of AdminNetworkPolicy `policy` (the baseline when `None`) in
+    /// `direction` never decides anything: for every pod it applies to and every peer it
+    /// matches, the policy's earlier rules already decide all of its connections. `None` when
+    /// the rule matches no peer or the policy selects no pod of the input (nothing to judge).
+    pub fn admin_rule_shadowed(&self, policy: Option<usize>, direction: Direction, index: usize) -> Option<bool> {
+        let same_policy = |s: RuleSource| match (s, policy) {
+            (RuleSource::Admin { policy: p, .. }, Some(q)) => p == q,
+            (RuleSource::Baseline { .. }, None) => true,
+            _ => false,
+        };
+        let rule_index = |s: RuleSource| match s {
+            RuleSource::Admin { index, .. } | RuleSource::Baseline { index } | RuleSource::Network { index, .. } => {
+                index
+            }
+        };
+        let rules: Vec<&Rule> =
+            self.rules.iter().filter(|r| r.direction == direction && same_policy(r.source)).collect();
+        let target = rules.iter().find(|r| rule_index(r.source) == index)?;
+        let earlier: Vec<&&Rule> = rules.iter().filter(|r| rule_index(r.source) < index).collect();
+        let subjects: Vec<usize> = match policy {
+            Some(p) => self.admin_selects.get(p)?[direction.index()].iter().filter(|g| *g < self.real_groups).collect(),
+            None => (0..self.real_groups).filter(|g| self.spec(*g, direction).baseline.is_some()).collect(),
+        };
+        let mut others: Vec<End> = target
+            .groups
+            .iter()
+            .filter(|g| *g < self.groups.len() && self.groups[*g].ports.is_some())
+            .map(End::Group)
+            .collect();
+        let ranges = match direction {
+            Direction::Egress => &self.destinations,
+            Direction::Ingress => &self.sources,
+        };
+        others.extend(ranges.iter().filter(|r| target.blocks.iter().any(|b| b.contains_start(r))).map(|r| End::Ip(*r)));
+        if subjects.is_empty() || others.is_empty() || subjects.len().saturating_mul(others.len()) > 200_000 {
+            return None;
+        }
+        for &g in &subjects {
+            for &o in &others {
+                let resolve = match direction {
+                    Direction::Egress => self.resolve_for(o),
+                    Direction::Ingress => self.resolve_for(End::Group(g)),
+                };
+                let mut decided = ConnSet::none();
+                for r in earlier.iter().filter(|r| Engine::admits(r, o)) {
+                    decided.union_with(&resolve.apply(&r.ports));
+                }
+                if !resolve.apply(&target.ports).is_subset(&decided) {
+                    return Some(false);
+                }
+            }
+        }
+        Some(true)
+    }
+
+    /// Whether the AdminNetworkPolicy `policy` (the baseline when `None`) selects a workload.
+    pub fn admin_selects_any_workload(&self, policy: Option<usize>) -> bool {
+        match policy {
+            Some(p) => {
+                self.admin_selects.get(p).is_some_and(|s| s.iter().any(|b| b.iter().any(|g| g < self.real_groups)))
+            }
+            None => (0..self.real_groups).any(|g| Direction::BOTH.iter().any(|d| self.spec(g, *d).baseline.is_some())),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use super::connectivity::{Direction, End, Engine};
 use super::ipset::IpSet;
 use super::matrix::DnsTargets;
 use super::ports::{ConnSet, Protocol};
-use super::topology::{Origin, Policy, Topology, NAMESPACE_NAME_LABEL};
+use super::topology::{Origin, Policy, ProblemKind, Topology, NAMESPACE_NAME_LABEL};
 use crate::k8s::{dns, ranges, validate};
 use crate::model::policy as semantics;
 use crate::model::policy::Target;
@@ -128,6 +128,41 @@ pub const RULES: &[Rule] = &[
         summary: "a peer or port the API server rejects (ipBlock with selectors, empty peer, bad CIDR, except \
                   outside the CIDR, bad protocol, endPort errors)",
     },
+    Rule {
+        id: "NF010",
+        name: "invalid-admin-policy",
+        severity: Severity::Error,
+        summary: "an AdminNetworkPolicy or BaselineAdminNetworkPolicy the API server rejects (priority out of \
+                  0-1000, subject or peer with not exactly one field, rule without peers, unknown action, Pass in \
+                  the baseline, a baseline not named default, bad port or CIDR)",
+    },
+    Rule {
+        id: "NF011",
+        name: "policy-conflict",
+        severity: Severity::Error,
+        summary: "two policies (or namespaces) with the same name, two AdminNetworkPolicies with the same \
+                  priority, or a second BaselineAdminNetworkPolicy: the cluster keeps one, or the order is undefined",
+    },
+    Rule {
+        id: "NF012",
+        name: "owner-labels-differ",
+        severity: Severity::Error,
+        summary: "pods of one owner whose labels differ where a policy selects: they are not one workload to \
+                  the policies, and the analysis cannot name them apart",
+    },
+    Rule {
+        id: "NF013",
+        name: "admin-rule-shadowed",
+        severity: Severity::Warning,
+        summary: "an AdminNetworkPolicy or BaselineAdminNetworkPolicy rule that never decides anything: earlier \
+                  rules of the same policy already decide every connection it matches",
+    },
+    Rule {
+        id: "NF014",
+        name: "admin-subject-selects-nothing",
+        severity: Severity::Warning,
+        summary: "an AdminNetworkPolicy or BaselineAdminNetworkPolicy whose subject matches no workload of the input",
+    },
 ];
 
 fn rule(id: &str) -> &'static Rule {
@@ -158,6 +193,8 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
     for p in &topology.policies {
         policy_rules(topology, p, &mut out);
     }
+    problem_findings(topology, &mut out);
+    admin_rules(topology, &engine, &mut out);
     out.sort_by(|a, b| (a.rule.id, &a.subject).cmp(&(b.rule.id, &b.subject)));
     out
 }
@@ -169,6 +206,78 @@ fn workload_finding(topology: &Topology, w: usize, id: &str, severity: Severity,
 
 fn policy_finding(p: &Policy, id: &str, severity: Severity, message: String) -> Finding {
     Finding { rule: rule(id), severity, subject: p.id(), origin: p.origin.clone(), message }
+}
+
+/// NF010 to NF012 (and selector or rule errors NF008/NF009 missed): what the analysis commands
+/// refuse to analyse.
+fn problem_findings(topology: &Topology, out: &mut Vec<Finding>) {
+    for p in &topology.problems {
+        let id = match p.kind {
+            ProblemKind::InvalidAdminPolicy => "NF010",
+            ProblemKind::Conflict => "NF011",
+            ProblemKind::OwnerLabels => "NF012",
+            ProblemKind::InvalidNetworkPolicy => {
+                let reported = out.iter().any(|f| {
+                    matches!(f.rule.id, "NF008" | "NF009") && format!("NetworkPolicy {}", f.subject) == p.subject
+                });
+                if reported {
+                    continue;
+                }
+                if p.message.contains("Selector") {
+                    "NF008"
+                } else {
+                    "NF009"
+                }
+            }
+        };
+        let subject = p.subject.strip_prefix("NetworkPolicy ").unwrap_or(&p.subject).to_string();
+        out.push(Finding {
+            rule: rule(id),
+            severity: Severity::Error,
+            subject,
+            origin: p.origin.clone(),
+            message: p.message.clone(),
+        });
+    }
+}
+
+/// NF013 and NF014: admin rules that never decide anything, subjects that select nothing.
+fn admin_rules(topology: &Topology, engine: &Engine, out: &mut Vec<Finding>) {
+    let policies = topology.admin_policies.iter().enumerate().map(|(i, a)| (Some(i), a));
+    for (index, a) in policies.chain(topology.baseline.iter().map(|b| (None, b))) {
+        let finding = |id: &str, message: String| Finding {
+            rule: rule(id),
+            severity: Severity::Warning,
+            subject: a.id(),
+            origin: a.origin.clone(),
+            message,
+        };
+        if !engine.admin_selects_any_workload(index) {
+            let has_rules = !(a.ingress.is_empty() && a.egress.is_empty());
+            let msg = if has_rules {
+                "its subject matches no workload of the input".to_string()
+            } else {
+                "it has no ingress or egress rule, so it selects nothing for either direction".to_string()
+            };
+            out.push(finding("NF014", msg));
+            continue;
+        }
+        for (direction, rules) in [(Direction::Ingress, &a.ingress), (Direction::Egress, &a.egress)] {
+            for (i, r) in rules.iter().enumerate().skip(1) {
+                if engine.admin_rule_shadowed(index, direction, i) == Some(true) {
+                    let name = if r.name.is_empty() { String::new() } else { format!(" {:?}", r.name) };
+                    out.push(finding(
+                        "NF013",
+                        format!(
+                            "spec.{direction}[{i}]{name} ({}) never decides anything: the earlier rules of the policy \
+                             already decide every connection it matches",
+                            r.action.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// NF001 and NF002: per workload, on the union of the policies selecting it.

@@ -25,4 +25,5 @@ pub mod matrix;
 pub mod ports;
 pub mod selector_index;
 pub mod topology;
+pub mod validate;
 pub mod verify;

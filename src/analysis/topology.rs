@@ -107,6 +107,10 @@ pub enum ProblemKind {
     /// Two objects of one kind with the same name (in one namespace), or two
     /// AdminNetworkPolicies with the same priority.
     Conflict,
+    /// A NetworkPolicy the API server would reject (`check` reports these as NF008/NF009).
+    InvalidNetworkPolicy,
+    /// Pods of one owner whose labels differ where a policy looks.
+    OwnerLabels,
 }
 
 impl Problem {
@@ -307,6 +311,8 @@ impl Topology {
                 });
             }
         }
+        let found = super::validate::problems(self);
+        self.problems.extend(found);
     }
 
     /// The first problem as an error, for the commands that cannot analyse such input.

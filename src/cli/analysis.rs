@@ -91,6 +91,14 @@ impl From<FormatArg> for Format {
             FormatArg::Connlist => Format::Connlist,
         }
     }
+
+    /// [`InputArgs::load`], refusing input the analysis cannot work with (see
+    /// [`Topology::analysable`]).
+    pub fn load_analysable(&self, files: &[PathBuf]) -> Result<Topology> {
+        let topology = self.load(files)?;
+        topology.analysable()?;
+        Ok(topology)
+    }
 }
 
 /// Options of `matrix`.
@@ -122,8 +130,8 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
         (None, Format::Connlist) => Level::Workload,
         (None, _) => Level::Namespace,
     };
-    let topology = args.input.load(&args.input.files)?;
-    write_stdout(matrix::render(&topology, level, format).as_bytes())?;
+    let topology = args.input.load_analysable(&args.input.files)?;
+    write_stdout(matrix::render(&topology, level, args.output).as_bytes())?;
     Ok(0)
 }
 
@@ -145,7 +153,7 @@ pub struct ExplainArgs {
 /// `netfence explain`.
 pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let port = args.port.as_deref().map(explain::parse_port).transpose().map_err(|m| Error::config("--port", m))?;
-    let topology = args.input.load(&args.input.files)?;
+    let topology = args.input.load_analysable(&args.input.files)?;
     let src = explain::endpoint(&topology, &args.src).map_err(|m| Error::config("SRC", m))?;
     let dst = explain::endpoint(&topology, &args.dst).map_err(|m| Error::config("DST", m))?;
     let e = explain::explain(&topology, src, dst, port).map_err(|m| Error::config("SRC/DST", m))?;
@@ -189,7 +197,10 @@ pub fn diff(args: &DiffArgs) -> Result<u8> {
             if !args.values.is_empty() {
                 return Err(Error::config("--values", "give either AFTER or values files to render BEFORE with"));
             }
-            (plain.load(std::slice::from_ref(&args.before))?, plain.load(std::slice::from_ref(after))?)
+            (
+                plain.load_analysable(std::slice::from_ref(&args.before))?,
+                plain.load_analysable(std::slice::from_ref(after))?,
+            )
         }
         None if args.values.is_empty() => {
             return Err(Error::config(
@@ -199,7 +210,10 @@ pub fn diff(args: &DiffArgs) -> Result<u8> {
         }
         None => {
             let rendered = InputArgs { values: args.values.clone(), ..plain.clone() };
-            (plain.load(std::slice::from_ref(&args.before))?, rendered.load(std::slice::from_ref(&args.before))?)
+            (
+                plain.load_analysable(std::slice::from_ref(&args.before))?,
+                rendered.load_analysable(std::slice::from_ref(&args.before))?,
+            )
         }
     };
     let changes = diff::diff(&before, &after);
@@ -225,7 +239,7 @@ pub struct VerifyArgs {
 /// `netfence verify`: exit 1 when the connectivity does not match the intent.
 pub fn verify(args: &VerifyArgs) -> Result<u8> {
     let intent = verify::load(&args.expect)?;
-    let topology = args.input.load(&args.input.files)?;
+    let topology = args.input.load_analysable(&args.input.files)?;
     let report = verify::verify(&topology, &intent);
     write_stdout(report.text().as_bytes())?;
     Ok(u8::from(!report.ok()))
