@@ -1,8 +1,10 @@
 //! A proptest over generated platforms (namespaces, workloads with named ports, hostNetwork
-//! pods, Lists, and NetworkPolicies with every kind of selector, peer and port, valid or not):
+//! pods, Lists, NetworkPolicies with every kind of selector, peer and port, and
+//! AdminNetworkPolicies and BaselineAdminNetworkPolicies with every kind of subject, peer,
+//! action and port, valid or not):
 //! - reading them never panics: an input error, or a topology;
-//! - every matrix level and format, `check` in all its formats and `explain` of some pairs run
-//!   without panicking, and the JSON outputs parse;
+//! - every matrix level and format, exposure analysis and the focus options, `check` in all its
+//!   formats and `explain` of some pairs run without panicking, and the JSON outputs parse;
 //! - the ResourceList reading (`Topology::from_items`, the KRM path) gives the same connections
 //!   as the stream reading;
 //! - `render` then `matrix` works on what render wrote, and the KRM function answers every
@@ -12,7 +14,9 @@
 //! (analysis_scenarios.rs) and network-config-analyzer (analysis_nca.rs); this test hunts for
 //! panics and for the two readers disagreeing. `PROPTEST_CASES=20000` hunts longer.
 
+use netfence::analysis::connlist;
 use netfence::analysis::explain::{explain, Endpoint};
+use netfence::analysis::focus::Focus;
 use netfence::analysis::lint;
 use netfence::analysis::matrix::{self, Format, Level};
 use netfence::analysis::ports::Protocol;
@@ -144,6 +148,73 @@ fn policy() -> impl Strategy<Value = Value> {
     )
 }
 
+fn admin_peer(egress: bool) -> impl Strategy<Value = Value> {
+    let mut choices = vec![
+        label_selector().prop_map(|s| json!({"namespaces": s})).boxed(),
+        (label_selector(), label_selector())
+            .prop_map(|(n, p)| json!({"pods": {"namespaceSelector": n, "podSelector": p}}))
+            .boxed(),
+        label_selector().prop_map(|p| json!({"pods": {"podSelector": p}})).boxed(),
+        Just(json!({})).boxed(),
+        Just(json!({"namespaces": {}, "pods": {}})).boxed(),
+    ];
+    if egress {
+        choices.push(Just(json!({"networks": ["10.0.0.0/8", "8.8.8.8/32"]})).boxed());
+        choices.push(Just(json!({"networks": ["fd00::/8"]})).boxed());
+        choices.push(Just(json!({"nodes": {}})).boxed());
+    }
+    proptest::strategy::Union::new(choices)
+}
+
+fn admin_port() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({"portNumber": {"port": 8080}})),
+        Just(json!({"portNumber": {"protocol": "UDP", "port": 53}})),
+        Just(json!({"namedPort": "http"})),
+        Just(json!({"namedPort": "dns"})),
+        Just(json!({"portRange": {"protocol": "TCP", "start": 1000, "end": 9000}})),
+        Just(json!({"portRange": {"start": 9000, "end": 10}})),
+        Just(json!({"portNumber": {"port": 80}, "namedPort": "http"})),
+    ]
+}
+
+fn admin_rule(egress: bool) -> impl Strategy<Value = Value> {
+    let action = prop_oneof![4 => Just("Allow"), 4 => Just("Deny"), 4 => Just("Pass"), 1 => Just("Drop")];
+    let peers = proptest::collection::vec(admin_peer(egress), 0..3);
+    let ports = proptest::option::of(proptest::collection::vec(admin_port(), 0..3));
+    (action, peers, ports, 0..3u8).prop_map(move |(action, peers, ports, n)| {
+        let mut r = json!({"name": format!("r{n}"), "action": action});
+        r[if egress { "to" } else { "from" }] = Value::Array(peers);
+        if let Some(ports) = ports {
+            r["ports"] = Value::Array(ports);
+        }
+        r
+    })
+}
+
+fn admin_policy() -> impl Strategy<Value = Value> {
+    let subject = prop_oneof![
+        label_selector().prop_map(|s| json!({"namespaces": s})),
+        (label_selector(), label_selector())
+            .prop_map(|(n, p)| json!({"pods": {"namespaceSelector": n, "podSelector": p}})),
+    ];
+    let rules = |egress| proptest::option::of(proptest::collection::vec(admin_rule(egress), 0..3));
+    (any::<bool>(), 0..4u8, subject, rules(false), rules(true)).prop_map(|(baseline, n, subject, ingress, egress)| {
+        let mut spec = json!({"subject": subject});
+        if !baseline {
+            spec["priority"] = json!(n * 10);
+        }
+        if let Some(i) = ingress {
+            spec["ingress"] = Value::Array(i);
+        }
+        if let Some(e) = egress {
+            spec["egress"] = Value::Array(e);
+        }
+        let (kind, name) = if baseline { ("BaselineAdminNetworkPolicy", "default".to_string()) } else { ("AdminNetworkPolicy", format!("anp{n}")) };
+        json!({"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec})
+    })
+}
+
 fn pod_spec(host_network: bool) -> Value {
     json!({
         "hostNetwork": host_network,
@@ -191,6 +262,7 @@ fn object(api: &str, kind: &str, name: &str, ns: Option<&str>, labels: Value, sp
 fn document() -> impl Strategy<Value = Value> {
     prop_oneof![
         4 => policy(),
+        2 => admin_policy(),
         3 => workload(),
         1 => (prop_oneof![Just("a"), Just("b"), Just("c")], prop_oneof![Just(json!({})), Just(json!({"team": "x"})), Just(json!({"name": "b"}))])
             .prop_map(|(n, l)| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": l}})),
@@ -218,7 +290,7 @@ fn analyse(t: &Topology) -> Result<(String, String), String> {
             if level == Level::Namespace && format == Format::Connlist {
                 continue;
             }
-            let out = matrix::render(t, level, format);
+            let out = matrix::render(t, level, format, &Focus::default());
             if format == Format::Json {
                 serde_json::from_str::<Value>(&out).map_err(|e| format!("{level:?} JSON does not parse: {e}"))?;
             }
@@ -235,7 +307,22 @@ fn analyse(t: &Topology) -> Result<(String, String), String> {
             explain(t, Endpoint::Workload(s), Endpoint::Address("8.8.8.8".parse().unwrap()), None)?.text();
         }
     }
-    Ok((matrix::render(t, Level::Workload, Format::Connlist), matrix::render(t, Level::Namespace, Format::Json)))
+    // Exposure and the focus options, in np-guard's text and JSON.
+    let focus = Focus {
+        workloads: vec!["w0".into(), "a/w1".into()],
+        peers: Vec::new(),
+        direction: None,
+        conn: Some((Protocol::Tcp, 8080)),
+    };
+    for (f, exposure) in [(Focus::default(), true), (focus, true), (Focus::default(), false)] {
+        let listing = connlist::listing(t, &f, exposure);
+        let _ = (listing.text(), listing.json().to_string());
+    }
+    let empty = Focus::default();
+    Ok((
+        matrix::render(t, Level::Workload, Format::Connlist, &empty),
+        matrix::render(t, Level::Namespace, Format::Json, &empty),
+    ))
 }
 
 proptest! {

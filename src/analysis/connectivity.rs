@@ -32,8 +32,8 @@ use super::ipset::{self, Family, IpRange, IpSet};
 use super::ports::ConnSet;
 use super::selector_index::{Canonical, Index};
 use super::topology::Topology;
-use crate::model::policy as semantics;
 use crate::k8s::selector::Labels;
+use crate::model::policy as semantics;
 use crate::model::workload::ContainerPort;
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -1204,17 +1204,17 @@ pub struct Connection {
 
 /// The namespace labels a probe namespace gets when the input does not know it.
 pub fn automatic_namespace_labels(name: &str) -> Labels {
-    crate::model::selector::namespace_labels(name, None)
+    crate::k8s::selector::namespace_labels(name, None)
 }
 
 /// Whether a selector has no requirement.
 fn is_empty(sel: &LabelSelector) -> bool {
-    crate::model::selector::is_empty(sel)
+    crate::k8s::selector::is_empty(sel)
 }
 
 /// The selector of namespace `name` by its automatic label.
 fn name_selector(name: &str) -> LabelSelector {
-    crate::model::selector::from_labels([(super::topology::NAMESPACE_NAME_LABEL, name)])
+    crate::k8s::selector::from_labels([(crate::k8s::NAMESPACE_NAME_LABEL, name)])
 }
 
 /// Whether a NetworkPolicy peer admits every pod of the cluster: `namespaceSelector: {}` with

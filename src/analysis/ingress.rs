@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 /// How the analysis prints the ingress controller.
 pub const CONTROLLER: &str = "{ingress-controller}";
 
+/// The ingress controller's name, as np-guard's `--focusworkload` takes it.
+pub const CONTROLLER_NAME: &str = "ingress-controller";
+
 /// The namespace the analysis places the controller in (np-guard's choice): no policy selects
 /// it, and only rules admitting every namespace (or every source) admit it.
 pub const CONTROLLER_NAMESPACE: &str = "ingress-controller-ns";

@@ -4,6 +4,7 @@
 
 use super::connectivity::{Engine, Options, Peer, Probe};
 use super::connlist;
+use super::focus::Focus;
 use super::ports::{ConnSet, PortSet, Protocol};
 use super::topology::Topology;
 use crate::k8s::dns;
@@ -351,16 +352,27 @@ impl NamespaceMatrix {
     }
 }
 
-/// The workload-level list: (source, destination, connections), sorted like connlist.
-pub fn workload_rows(engine: &Engine) -> Vec<(String, String, ConnSet)> {
+/// The workload-level list: (source, destination, connections), sorted like connlist, narrowed
+/// by `focus`.
+pub fn workload_rows(engine: &Engine, focus: &Focus) -> Vec<(String, String, ConnSet)> {
     let mut rows = Vec::new();
-    engine.for_each_connection(|s, d, c| rows.push((engine.peer_name(s), engine.peer_name(d), c.clone())));
+    if !focus.check_names(engine) {
+        return rows;
+    }
+    engine.for_each_connection(|s, d, c| {
+        if focus.keeps(engine, s, d) {
+            if let Some(shown) = focus.shown(c) {
+                rows.push((engine.peer_name(s), engine.peer_name(d), shown));
+            }
+        }
+    });
     rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     rows
 }
 
-/// Renders the matrix of `topology` at `level` in `format`.
-pub fn render(topology: &Topology, level: Level, format: Format) -> String {
+/// Renders the matrix of `topology` at `level` in `format` (focus options apply at workload
+/// level).
+pub fn render(topology: &Topology, level: Level, format: Format, focus: &Focus) -> String {
     if level == Level::Namespace && format != Format::Connlist {
         let m = NamespaceMatrix::build(topology);
         return match format {
@@ -372,10 +384,11 @@ pub fn render(topology: &Topology, level: Level, format: Format) -> String {
         };
     }
     if format == Format::Connlist {
-        return connlist::render(&Engine::new(topology, &connlist::options()));
+        return connlist::listing(topology, focus, false).text();
     }
+    focus.warn_unused();
     let engine = Engine::new(topology, &Options::default());
-    let rows = workload_rows(&engine);
+    let rows = workload_rows(&engine, focus);
     match format {
         Format::Table => {
             let mut grid = vec![vec!["FROM".to_string(), "TO".to_string(), "CONNECTIONS".to_string()]];
@@ -573,16 +586,16 @@ spec:
     #[test]
     fn workload_formats() {
         let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
-        let table = render(&t, Level::Workload, Format::Table);
+        let table = render(&t, Level::Workload, Format::Table, &Focus::default());
         assert!(
             table.lines().any(|l| l.starts_with("shop/frontend[Deployment]") && l.ends_with("TCP 8080")),
             "{table}"
         );
-        let json: serde_json::Value = serde_json::from_str(&render(&t, Level::Workload, Format::Json)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&t, Level::Workload, Format::Json, &Focus::default())).unwrap();
         assert_eq!(json["level"], "workload");
-        assert!(
-            render(&t, Level::Workload, Format::Mermaid).starts_with("flowchart LR\n  subgraph ns0[\"kube-system\"]")
-        );
-        assert!(render(&t, Level::Workload, Format::Dot).contains("subgraph \"cluster_shop\""));
+        assert!(render(&t, Level::Workload, Format::Mermaid, &Focus::default())
+            .starts_with("flowchart LR\n  subgraph ns0[\"kube-system\"]"));
+        assert!(render(&t, Level::Workload, Format::Dot, &Focus::default()).contains("subgraph \"cluster_shop\""));
     }
 }

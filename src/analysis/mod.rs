@@ -18,6 +18,8 @@ pub mod connectivity;
 pub mod connlist;
 pub mod diff;
 pub mod explain;
+pub mod exposure;
+pub mod focus;
 pub mod ingress;
 pub mod ipset;
 pub mod lint;

@@ -5,7 +5,7 @@
 use super::admin::PodsOf;
 use super::connectivity::Bits;
 use super::topology::Topology;
-use crate::model::selector::{self, Labels};
+use crate::k8s::selector::{self, Labels};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, HashMap};

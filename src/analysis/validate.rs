@@ -7,8 +7,8 @@
 use super::admin::{check_selector, PodsOf};
 use super::ipset::IpSet;
 use super::topology::{Origin, Policy, Problem, ProblemKind, Topology, Workload};
+use crate::k8s::selector::{self, Labels};
 use crate::model::policy as semantics;
-use crate::model::selector::{self, Labels};
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;

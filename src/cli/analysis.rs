@@ -4,9 +4,11 @@
 //! verdict (differences, unmet intent, lint errors); errors map to 2 (input, usage) and 3 (I/O).
 
 use super::write_stdout;
+use crate::analysis::connectivity::Direction;
+use crate::analysis::focus::{self, Focus};
 use crate::analysis::matrix::{self, Format, Level};
 use crate::analysis::topology::{Input, Topology};
-use crate::analysis::{diff, explain, lint, verify};
+use crate::analysis::{connlist, diff, explain, lint, verify};
 use crate::config::{self, namespace};
 use crate::error::{Error, Result};
 use crate::render::{self, RenderOptions};
@@ -42,6 +44,14 @@ impl InputArgs {
                 .collect::<Result<_>>()?;
         }
         Topology::load(&inputs, &namespace.name)
+    }
+
+    /// [`InputArgs::load`], refusing input the analysis cannot work with (see
+    /// [`Topology::analysable`]).
+    pub fn load_analysable(&self, files: &[PathBuf]) -> Result<Topology> {
+        let topology = self.load(files)?;
+        topology.analysable()?;
+        Ok(topology)
     }
 }
 
@@ -91,34 +101,76 @@ impl From<FormatArg> for Format {
             FormatArg::Connlist => Format::Connlist,
         }
     }
-
-    /// [`InputArgs::load`], refusing input the analysis cannot work with (see
-    /// [`Topology::analysable`]).
-    pub fn load_analysable(&self, files: &[PathBuf]) -> Result<Topology> {
-        let topology = self.load(files)?;
-        topology.analysable()?;
-        Ok(topology)
-    }
 }
 
 /// Options of `matrix`.
 #[derive(Debug, Args, Clone)]
 pub struct MatrixArgs {
     /// One row per namespace, or one line per pair of workloads [default: namespace; workload
-    /// for connlist].
+    /// for connlist, --exposure and the focus options].
     #[arg(long, value_enum)]
     pub level: Option<LevelArg>,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Table)]
-    pub output: FormatArg,
+    /// Output format [default: table; connlist with --exposure].
+    #[arg(short, long, value_enum)]
+    pub output: Option<FormatArg>,
+    /// Add np-guard's exposure analysis: what each workload may exchange with pods the input
+    /// does not contain (`entire-cluster`, or pods matching a rule's selectors). With `-o
+    /// connlist` (np-guard's text) or `-o json`.
+    #[arg(long)]
+    pub exposure: bool,
+    /// Only connections of these workloads (`name`, `namespace/name`; repeatable or
+    /// comma-separated).
+    #[arg(long = "focus-workload", alias = "focusworkload", value_name = "WORKLOAD", value_delimiter = ',')]
+    pub focus_workload: Vec<String>,
+    /// With --focus-workload: only connections whose other end is one of these workloads.
+    #[arg(long = "focus-workload-peer", alias = "focusworkload-peer", value_name = "WORKLOAD", value_delimiter = ',')]
+    pub focus_workload_peer: Vec<String>,
+    /// With --focus-workload: only their ingress (they are the destination) or egress.
+    #[arg(long = "focus-direction", value_enum)]
+    pub focus_direction: Option<FocusDirection>,
+    /// Only pairs allowing this connection, shown as just that connection: `tcp-8080`, `udp-53`.
+    #[arg(long = "focus-conn", value_name = "PROTO-PORT")]
+    pub focus_conn: Option<String>,
     /// The inputs.
     #[command(flatten)]
     pub input: InputArgs,
 }
 
+/// `--focus-direction` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FocusDirection {
+    /// Traffic into the focus workloads.
+    Ingress,
+    /// Traffic out of the focus workloads.
+    Egress,
+}
+
+impl MatrixArgs {
+    /// The focus options, checked.
+    pub fn focus(&self) -> Result<Focus> {
+        let conn = self
+            .focus_conn
+            .as_deref()
+            .map(focus::parse_conn)
+            .transpose()
+            .map_err(|m| Error::config("--focus-conn", m))?;
+        Ok(Focus {
+            workloads: self.focus_workload.iter().filter(|w| !w.is_empty()).cloned().collect(),
+            peers: self.focus_workload_peer.iter().filter(|w| !w.is_empty()).cloned().collect(),
+            direction: self.focus_direction.map(|d| match d {
+                FocusDirection::Ingress => Direction::Ingress,
+                FocusDirection::Egress => Direction::Egress,
+            }),
+            conn,
+        })
+    }
+}
+
 /// `netfence matrix`.
 pub fn matrix(args: &MatrixArgs) -> Result<u8> {
-    let format = Format::from(args.output);
+    let focus = args.focus()?;
+    let workload_only = args.exposure || !focus.is_empty();
+    let format = args.output.map(Format::from).unwrap_or(if args.exposure { Format::Connlist } else { Format::Table });
     let level = match (args.level.map(Level::from), format) {
         (Some(Level::Namespace), Format::Connlist) => {
             return Err(Error::config(
@@ -126,24 +178,41 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
                 "connlist is np-guard's workload-level notation; use --level workload",
             ))
         }
+        (Some(Level::Namespace), _) if workload_only => {
+            return Err(Error::config("--level", "--exposure and the focus options work at --level workload"))
+        }
         (Some(level), _) => level,
         (None, Format::Connlist) => Level::Workload,
+        (None, _) if workload_only => Level::Workload,
         (None, _) => Level::Namespace,
     };
+    if args.exposure && !matches!(format, Format::Connlist | Format::Json) {
+        return Err(Error::config("--output", "--exposure prints np-guard's text (-o connlist) or JSON (-o json)"));
+    }
     let topology = args.input.load_analysable(&args.input.files)?;
-    write_stdout(matrix::render(&topology, level, args.output).as_bytes())?;
+    let report = if args.exposure {
+        let listing = connlist::listing(&topology, &focus, true);
+        match format {
+            Format::Json => format!("{}\n", serde_json::to_string_pretty(&listing.json()).unwrap_or_default()),
+            _ => listing.text(),
+        }
+    } else {
+        matrix::render(&topology, level, format, &focus)
+    };
+    write_stdout(report.as_bytes())?;
     Ok(0)
 }
 
 /// Options of `explain`.
 #[derive(Debug, Args, Clone)]
 pub struct ExplainArgs {
-    /// Source: `namespace/name[Kind]`, `namespace/name`, a workload name, or an IP address.
+    /// Source: `namespace/name[Kind]`, `namespace/name`, a workload name, an IP address, or
+    /// `{ingress-controller}`.
     pub src: String,
-    /// Destination, same forms.
+    /// Destination, same forms (but not the ingress controller).
     pub dst: String,
-    /// Only this port: `8080`, `TCP/8080`, `UDP/53`.
-    #[arg(short, long, value_name = "PORT/PROTO")]
+    /// Only this port: `8080`, `TCP/8080`, `UDP/53`, or np-guard's `udp-53`.
+    #[arg(short, long, value_name = "PORT/PROTO", alias = "focus-conn")]
     pub port: Option<String>,
     /// The inputs.
     #[command(flatten)]
