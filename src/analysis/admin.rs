@@ -14,6 +14,7 @@
 use super::ipset::IpSet;
 use super::ports::{ConnSet, PortSet, Protocol};
 use super::topology::Origin;
+use crate::k8s::validate;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 use serde_json::Value;
@@ -419,85 +420,13 @@ fn port(p: RawPort) -> Result<AdminPort, String> {
     Ok(AdminPort::Named(name))
 }
 
-/// Checks a label selector the way the API server's conversion does (operators, values,
-/// label key and value syntax); the message starts with the path below the selector.
+/// Checks a label selector as the API server does ([`validate::label_selector_issues`]); the
+/// message starts with the path below the selector.
 pub fn check_selector(sel: &LabelSelector) -> Result<(), String> {
-    for (k, v) in sel.match_labels.iter().flatten() {
-        label_key(k).map_err(|m| format!(".matchLabels: {m}"))?;
-        label_value(v).map_err(|m| format!(".matchLabels.{k}: {m}"))?;
+    match validate::label_selector_issues(sel).into_iter().next() {
+        Some(issue) => Err(issue.under("")),
+        None => Ok(()),
     }
-    for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
-        let at = format!(".matchExpressions[{i}]");
-        label_key(&e.key).map_err(|m| format!("{at}.key: {m}"))?;
-        let values = e.values.as_deref().unwrap_or_default();
-        match e.operator.as_str() {
-            "In" | "NotIn" if values.is_empty() => {
-                return Err(format!("{at}.values: for 'in', 'notin' operators, values set can't be empty"))
-            }
-            "Exists" | "DoesNotExist" if !values.is_empty() => {
-                return Err(format!("{at}.values: values set must be empty for exists and does not exist"))
-            }
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => {
-                return Err(format!("{at}.operator: {other:?} is not a valid label selector operator"));
-            }
-        }
-        for v in values {
-            label_value(v).map_err(|m| format!("{at}.values: {m}"))?;
-        }
-    }
-    Ok(())
-}
-
-/// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
-/// characters of alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
-pub fn label_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if let Some(prefix) = prefix {
-        let ok = !prefix.is_empty()
-            && prefix.len() <= 253
-            && prefix.split('.').all(|part| {
-                !part.is_empty()
-                    && part.len() <= 63
-                    && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !part.starts_with('-')
-                    && !part.ends_with('-')
-            });
-        if !ok {
-            return Err(format!("invalid label key {key:?}: the prefix must be a DNS subdomain"));
-        }
-    }
-    if name.is_empty() || !qualified_name(name) {
-        return Err(format!(
-            "invalid label key {key:?}: a name must be at most 63 characters of alphanumerics, '-', '_' or '.', \
-             starting and ending with an alphanumeric"
-        ));
-    }
-    Ok(())
-}
-
-/// A label value: empty, or at most 63 characters of alphanumerics, `-`, `_`, `.`, starting and
-/// ending alphanumeric.
-pub fn label_value(value: &str) -> Result<(), String> {
-    if value.is_empty() || qualified_name(value) {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid label value {value:?}: at most 63 characters of alphanumerics, '-', '_' or '.', \
-             starting and ending with an alphanumeric"
-        ))
-    }
-}
-
-fn qualified_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    s.len() <= 63
-        && b.first().is_some_and(u8::is_ascii_alphanumeric)
-        && b.last().is_some_and(u8::is_ascii_alphanumeric)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]
@@ -569,6 +498,7 @@ mod tests {
 
     #[test]
     fn label_syntax() {
+        use validate::{label_key, label_value};
         assert!(label_key("kubernetes.io/metadata.name").is_ok());
         assert!(label_key("app").is_ok());
         assert!(label_key("-app").is_err());

@@ -4,12 +4,12 @@
 //! policy looks. Both become [`Problem`]s: errors for `matrix`, `explain`, `diff` and `verify`,
 //! findings for `check`.
 
-use super::admin::{check_selector, PodsOf};
-use super::ipset::IpSet;
+use super::admin::PodsOf;
 use super::topology::{Origin, Policy, Problem, ProblemKind, Topology, Workload};
 use crate::k8s::selector::{self, Labels};
+use crate::k8s::validate;
 use crate::model::policy as semantics;
-use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -35,11 +35,13 @@ pub fn problems(topology: &Topology) -> Vec<Problem> {
 }
 
 /// The first thing in a NetworkPolicy spec that makes it meaningless to analyse: a selector,
-/// CIDR, peer or port range the API server rejects (as np-guard does, which stops on them).
+/// CIDR, peer or port range the API server rejects (the subset of [`validate`]'s issues np-guard
+/// stops on; a bad protocol, an `except` outside its CIDR or an `endPort` without a port are
+/// left to `check`).
 pub fn network_policy(spec: &NetworkPolicySpec) -> Option<String> {
     if let Some(sel) = &spec.pod_selector {
-        if let Err(m) = check_selector(sel) {
-            return Some(format!("spec.podSelector{m}"));
+        if let Some(issue) = validate::label_selector_issues(sel).into_iter().next() {
+            return Some(issue.under("spec.podSelector"));
         }
     }
     let ingress = spec.ingress.iter().flatten().enumerate().map(|(i, r)| {
@@ -55,60 +57,28 @@ pub fn network_policy(spec: &NetworkPolicySpec) -> Option<String> {
     });
     for (at, field, peers, ports) in ingress.chain(egress) {
         for (j, peer) in peers.iter().enumerate() {
-            if let Err(m) = network_peer(peer) {
-                return Some(format!("{at}.{field}[{j}]{m}"));
+            let fatal = |issue: &validate::Issue| match issue.path.strip_prefix(".ipBlock.except[") {
+                // An exception outside its CIDR only makes the block smaller than it reads.
+                Some(_) => !issue.message.contains("inside"),
+                None => true,
+            };
+            if let Some(issue) = validate::peer_and_selector_issues(peer).into_iter().find(fatal) {
+                return Some(issue.under(&format!("{at}.{field}[{j}]")));
             }
         }
         for (j, port) in ports.iter().enumerate() {
-            if let Err(m) = network_port(port) {
-                return Some(format!("{at}.ports[{j}]: {m}"));
+            let numbered = matches!(port.port, Some(IntOrString::Int(_)));
+            let fatal = |issue: &validate::Issue| match issue.path.as_str() {
+                ".port" => numbered,
+                ".endPort" => port.port.is_some(),
+                _ => false,
+            };
+            if let Some(issue) = validate::port_issues(port).into_iter().find(fatal) {
+                return Some(issue.under(&format!("{at}.ports[{j}]")));
             }
         }
     }
     None
-}
-
-fn network_peer(peer: &NetworkPolicyPeer) -> Result<(), String> {
-    let selectors = peer.pod_selector.is_some() || peer.namespace_selector.is_some();
-    match &peer.ip_block {
-        Some(_) if selectors => Err(": ipBlock cannot be combined with podSelector or namespaceSelector".into()),
-        Some(b) => {
-            IpSet::cidr(&b.cidr).map_err(|m| format!(".ipBlock.cidr: {m}"))?;
-            for (i, e) in b.except.iter().flatten().enumerate() {
-                IpSet::cidr(e).map_err(|m| format!(".ipBlock.except[{i}]: {m}"))?;
-            }
-            Ok(())
-        }
-        None if !selectors => Err(": a peer needs a podSelector, namespaceSelector or ipBlock".into()),
-        None => {
-            for (key, sel) in [("podSelector", &peer.pod_selector), ("namespaceSelector", &peer.namespace_selector)] {
-                if let Some(sel) = sel {
-                    check_selector(sel).map_err(|m| format!(".{key}{m}"))?;
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-fn network_port(port: &NetworkPolicyPort) -> Result<(), String> {
-    match (&port.port, port.end_port) {
-        (Some(IntOrString::Int(n)), end) => {
-            if !(1..=65535).contains(n) {
-                return Err(format!("port {n} is out of range 1-65535"));
-            }
-            match end {
-                Some(end) if end < *n || end > 65535 => {
-                    Err(format!("endPort {end} must be between port {n} and 65535"))
-                }
-                _ => Ok(()),
-            }
-        }
-        (Some(IntOrString::String(name)), Some(_)) => {
-            Err(format!("endPort cannot be set with a named port ({name:?})"))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Pods of one owner with different labels are one workload to the analysis; that is only
@@ -271,6 +241,7 @@ spec: {containers: [{name: c}]}
             ("{podSelector: {matchLabels: {'a b': c}}}", "invalid label key"),
             ("{podSelector: {matchLabels: {a: 'b c'}}}", "invalid label value"),
             ("{podSelector: {}, egress: [{ports: [{port: 90, endPort: 80}]}]}", "endPort 80 must be between"),
+            ("{podSelector: {}, egress: [{ports: [{port: http, endPort: 80}]}]}", "endPort needs a numeric port"),
             (
                 "{podSelector: {}, egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]}",
                 "cannot be combined",

@@ -110,10 +110,21 @@ fn first(issues: Vec<Issue>) -> Checked<()> {
     issues.into_iter().next().map_or(Ok(()), Err)
 }
 
-/// Every problem of a label selector: operators and their values.
+/// Every problem of a label selector: label keys and values, operators and their values.
 pub fn label_selector_issues(selector: &LabelSelector) -> Vec<Issue> {
     let mut out = Vec::new();
+    for (k, v) in selector.match_labels.iter().flatten() {
+        if let Err(m) = label_key(k) {
+            out.push(Issue::new(".matchLabels", m));
+        }
+        if let Err(m) = label_value(v) {
+            out.push(Issue::new(format!(".matchLabels.{k}"), m));
+        }
+    }
     for (i, e) in selector.match_expressions.iter().flatten().enumerate() {
+        if let Err(m) = label_key(&e.key) {
+            out.push(Issue::new(format!(".matchExpressions[{i}].key"), m));
+        }
         let values = e.values.as_ref().map_or(0, Vec::len);
         let problem = match e.operator.as_str() {
             "In" | "NotIn" if values == 0 => Some((".values", format!("operator {} needs values", e.operator))),
@@ -128,8 +139,64 @@ pub fn label_selector_issues(selector: &LabelSelector) -> Vec<Issue> {
         if let Some((field, message)) = problem {
             out.push(Issue::new(format!(".matchExpressions[{i}]{field}"), message));
         }
+        for v in e.values.iter().flatten() {
+            if let Err(m) = label_value(v) {
+                out.push(Issue::new(format!(".matchExpressions[{i}].values"), m));
+            }
+        }
     }
     out
+}
+
+/// Checks a label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+/// alphanumerics, `-`, `_` and `.`, starting and ending with an alphanumeric.
+pub fn label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        let subdomain = !prefix.is_empty()
+            && prefix.len() <= 253
+            && prefix.split('.').all(|part| {
+                !part.is_empty()
+                    && part.len() <= 63
+                    && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            });
+        if !subdomain {
+            return Err(format!("invalid label key {key:?}: the prefix must be a DNS subdomain"));
+        }
+    }
+    if !qualified_name(name) {
+        return Err(format!(
+            "invalid label key {key:?}: the name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending \
+             with an alphanumeric"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a label value: empty, or at most 63 alphanumerics, `-`, `_` and `.`, starting and
+/// ending with an alphanumeric.
+pub fn label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() || qualified_name(value) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid label value {value:?}: at most 63 alphanumerics, '-', '_' or '.', starting and ending with an \
+         alphanumeric"
+    ))
+}
+
+fn qualified_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !s.is_empty()
+        && s.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// Every problem of a peer itself: empty, ipBlock next to selectors, bad CIDRs (its selectors
