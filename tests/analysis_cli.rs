@@ -199,3 +199,116 @@ fn the_lint_example_shows_every_rule() {
     let rendered = netfence(&["check", "-f", values.to_str().unwrap(), "examples/lint/risky.yaml"]);
     assert!(!stdout(&rendered).contains("NF002"), "{}", stdout(&rendered));
 }
+
+const ADMIN: &str = "tests/fixtures/analysis/admin/tests";
+
+#[test]
+fn every_command_sees_the_admin_tiers() {
+    let dir = format!("{ADMIN}/anp_allow_overrides_np_isolation");
+    // explain names the admin rule that decided, on each side.
+    let e = netfence(&["explain", "b/client", "a/web", "--port", "8080", &dir]);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+    let text = stdout(&e);
+    assert!(text.starts_with("b/client[Pod] => a/web[Pod]: TCP/8080 is allowed\n"), "{text}");
+    assert!(text.contains("AdminNetworkPolicies selecting it, by priority: [ANP] allow-b-8080 (priority 10"), "{text}");
+    assert!(text.contains("rule \"allow-from-b\" (ingress[0]) allows TCP 8080 (covers TCP/8080)"), "{text}");
+    assert!(text.contains("Ingress decision on TCP/8080: [ANP] allow-b-8080"), "{text}");
+    let denied = netfence(&["explain", "b/client", "a/web", "--focus-conn", "tcp-9090", &dir]);
+    assert!(stdout(&denied).contains("TCP/9090 is blocked by the ingress of a/web[Pod]."), "{}", stdout(&denied));
+    // matrix at namespace level counts it.
+    let m = netfence(&["matrix", "-o", "json", &dir]);
+    let json: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+    let cell = json["cells"].as_array().unwrap().iter().find(|c| c["from"] == "b" && c["to"] == "a").cloned();
+    assert_eq!(cell.unwrap()["connections"], "TCP 8080", "{json}");
+    // diff sees what an admin policy changes.
+    let before = format!("{ADMIN}/anp_priority_allow_first");
+    let after = format!("{ADMIN}/anp_priority_deny_port_first");
+    let d = netfence(&["diff", &before, &after]);
+    assert_eq!(d.status.code(), Some(1), "{}", stderr(&d));
+    assert!(
+        stdout(&d).contains(
+            "~ b/client[Pod] => a/web[Pod] : All Connections -> SCTP 1-65535,TCP 1-8079,8081-65535,UDP 1-65535"
+        ),
+        "{}",
+        stdout(&d)
+    );
+    // verify holds the admin tiers to an intent.
+    let intent = common::scratch_dir("admin-intent").join("intent.yaml");
+    std::fs::write(&intent, "exhaustive: false\ndeny:\n- {from: b, to: a/web, ports: [TCP/8080]}\n").unwrap();
+    let v = netfence(&["verify", "--expect", intent.to_str().unwrap(), &after]);
+    assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
+    let v = netfence(&["verify", "--expect", intent.to_str().unwrap(), &before]);
+    assert_eq!(v.status.code(), Some(1), "{}", stdout(&v));
+    assert!(stdout(&v).contains("forbidden:  b/client[Pod] => a/web[Pod] : TCP 8080 (deny[0])"), "{}", stdout(&v));
+}
+
+#[test]
+fn exposure_and_focus_options() {
+    let dir = "../shared/corpus/netpol-analyzer-more/tests/exposure_test_conn_to_all_pods_in_a_new_ns";
+    let o = netfence(&["matrix", "--exposure", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("hello-world/workload-a[Deployment] \t<= \tbackend/[all pods] : TCP 8050\n"),
+        "{}",
+        stdout(&o)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&netfence(&["matrix", "--exposure", "-o", "json", dir]).stdout).unwrap();
+    assert_eq!(json["exposure_results"]["ingress_exposure"][0]["src"], "backend/[all pods]", "{json}");
+    for (args, message) in [
+        (vec!["matrix", "--exposure", "-o", "dot", dir], "--exposure prints"),
+        (vec!["matrix", "--exposure", "--level", "namespace", dir], "work at --level workload"),
+        (vec!["matrix", "--focus-conn", "tcp8080", dir], "--focus-conn"),
+        (vec!["matrix", "--focus-direction", "sideways", "--focus-workload", "x", dir], "sideways"),
+    ] {
+        let bad = netfence(&args);
+        assert_eq!(bad.status.code(), Some(2), "{args:?}: {}", stdout(&bad));
+        assert!(stderr(&bad).contains(message), "{args:?}: {}", stderr(&bad));
+        assert!(bad.stdout.is_empty());
+    }
+    // A focus workload the input lacks: a warning and an empty list, as np-guard.
+    let missing = netfence(&["matrix", "-o", "connlist", "--focus-workload", "nope", dir]);
+    assert_eq!(missing.status.code(), Some(0));
+    assert!(missing.stdout.is_empty());
+    assert!(stderr(&missing).contains("focus workload nope does not exist"), "{}", stderr(&missing));
+    // Focus at workload level in other formats.
+    let table = netfence(&["matrix", "-o", "table", "--focus-workload", "workload-a", dir]);
+    assert!(stdout(&table).lines().skip(1).all(|l| l.contains("workload-a")), "{}", stdout(&table));
+}
+
+#[test]
+fn input_the_analysis_cannot_work_with_is_an_error() {
+    let policy = |name: &str, spec: &str| {
+        format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: ns}}\nspec: {spec}\n")
+    };
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {app: x}}\nspec: {containers: [{name: c}]}\n";
+    for (input, message) in [
+        (format!("{pod}{}", policy("p", "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 300.0.0.0/8}}]}]}")), "invalid CIDR"),
+        (format!("{pod}{}{}", policy("p", "{podSelector: {}}"), policy("p", "{podSelector: {}}")), "already in namespace ns"),
+        (format!("{pod}---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: a}}\nspec: {{priority: 1001, subject: {{namespaces: {{}}}}}}\n"), "out of range"),
+    ] {
+        for command in [vec!["matrix"], vec!["explain", "p", "p"], vec!["verify", "--expect", "tests/fixtures/analysis/shop-intent.yaml"]] {
+            let o = netfence_stdin(&command, input.as_bytes());
+            assert_eq!(o.status.code(), Some(2), "{command:?} {input}: {}", stdout(&o));
+            assert!(o.stdout.is_empty());
+            let err = stderr(&o);
+            assert!(err.contains(message) && err.trim_end().lines().count() == 1, "{command:?}: {err}");
+        }
+        // check reports the same as findings instead.
+        let c = netfence_stdin(&["check"], input.as_bytes());
+        assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+        assert!(stdout(&c).contains(message), "{}", stdout(&c));
+    }
+}
+
+#[test]
+fn explain_from_the_ingress_controller() {
+    let dir = "../shared/corpus/netpol-analyzer/tests/acs-security-demos";
+    let o = netfence(&["explain", "{ingress-controller}", "frontend/webapp", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("{ingress-controller} => frontend/webapp[Deployment]: allowed: TCP 8080\n"), "{text}");
+    assert!(text.contains("through Routes and Ingresses on TCP 8080"), "{text}");
+    let to = netfence(&["explain", "frontend/webapp", "{ingress-controller}", dir]);
+    assert_eq!(to.status.code(), Some(2));
+}

@@ -172,14 +172,14 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
     let workload_only = args.exposure || !focus.is_empty();
     let format = args.output.map(Format::from).unwrap_or(if args.exposure { Format::Connlist } else { Format::Table });
     let level = match (args.level.map(Level::from), format) {
+        (Some(Level::Namespace), _) if workload_only => {
+            return Err(Error::config("--level", "--exposure and the focus options work at --level workload"))
+        }
         (Some(Level::Namespace), Format::Connlist) => {
             return Err(Error::config(
                 "--output",
                 "connlist is np-guard's workload-level notation; use --level workload",
             ))
-        }
-        (Some(Level::Namespace), _) if workload_only => {
-            return Err(Error::config("--level", "--exposure and the focus options work at --level workload"))
         }
         (Some(level), _) => level,
         (None, Format::Connlist) => Level::Workload,
