@@ -312,3 +312,42 @@ fn explain_from_the_ingress_controller() {
     let to = netfence(&["explain", "frontend/webapp", "{ingress-controller}", dir]);
     assert_eq!(to.status.code(), Some(2));
 }
+
+#[test]
+fn directories_are_read_like_np_guard_reads_them() {
+    let dir = common::scratch_dir("analysis-dir-reading");
+    let sub = dir.join("apps");
+    std::fs::create_dir_all(&sub).unwrap();
+    // A layout Go's reader accepts (np-guard's nad_test_12), an analyser's earlier output
+    // (a JSON list), and a link back up the tree.
+    std::fs::write(
+        sub.join("net.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni\n  namespace: ns\ndata:\n  config: '{\n    \"type\": \"macvlan\"\n  }'\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  containers: [\n\t{name: c}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sub.join("connlist_output.json"),
+        "[{\"src\": \"a\", \"dst\": \"b\", \"conn\": \"All Connections\"}]\n",
+    )
+    .unwrap();
+    let link = sub.join("loop");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    for command in ["matrix", "check"] {
+        let o =
+            netfence(&[command, "-o", if command == "matrix" { "connlist" } else { "text" }, dir.to_str().unwrap()]);
+        assert!(o.status.code().is_some_and(|c| c < 2), "{command}: {}", stderr(&o));
+        assert!(stdout(&o).contains("ns/p[Pod]"), "{command}: {}", stdout(&o));
+        #[cfg(unix)]
+        assert!(stderr(&o).contains("already read"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("skipped: not a Kubernetes object"), "{}", stderr(&o));
+    }
+    // A device is not read forever.
+    #[cfg(unix)]
+    {
+        let zero = netfence(&["matrix", "/dev/zero"]);
+        assert_eq!(zero.status.code(), Some(3));
+        assert!(stderr(&zero).contains("larger than 256 MiB"), "{}", stderr(&zero));
+    }
+}

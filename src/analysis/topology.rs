@@ -162,20 +162,44 @@ pub struct Input {
     pub lenient: bool,
 }
 
+/// The most the analysis reads from one input (file or stdin): six times the 43 MB stress
+/// corpus; a device such as `/dev/zero` is refused instead of filling the memory.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Reads all of `reader`, refusing more than [`MAX_INPUT_BYTES`] (a device such as `/dev/zero`
+/// would otherwise fill the memory).
+pub fn read_limited(reader: impl std::io::Read, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io { what: format!("reading {what}"), source })?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::Io {
+            what: format!("reading {what}"),
+            source: std::io::Error::other(format!("larger than {} MiB", MAX_INPUT_BYTES >> 20)),
+        });
+    }
+    Ok(bytes)
+}
+
 impl Input {
     /// Reads the inputs named on the command line: files, directories (every `.yaml`, `.yml`
-    /// and `.json` file below them, in path order) or `-` for stdin; no path means stdin.
+    /// and `.json` file below them, in path order; a directory reached twice, through a
+    /// symbolic link, is read once) or `-` for stdin; no path means stdin.
     pub fn read_all(paths: &[PathBuf]) -> Result<Vec<Input>> {
         if paths.is_empty() {
             return Ok(vec![Input::stdin()?]);
         }
         let mut inputs = Vec::new();
+        let mut visited = std::collections::HashSet::new();
         for path in paths {
             if path.as_os_str() == "-" {
                 inputs.push(Input::stdin()?);
             } else if path.is_dir() {
                 let mut files = Vec::new();
-                walk(path, &mut files)?;
+                walk(path, &mut files, &mut visited)?;
                 files.sort();
                 for file in files {
                     inputs.push(Input { lenient: true, ..Input::file(&file)? });
@@ -189,24 +213,20 @@ impl Input {
 
     /// Reads standard input.
     pub fn stdin() -> Result<Input> {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::Io { what: "reading stdin".into(), source })?;
+        let bytes = read_limited(std::io::stdin().lock(), "stdin")?;
         Ok(Input { name: None, bytes, lenient: false })
     }
 
     /// Reads one file.
     pub fn file(path: &Path) -> Result<Input> {
-        let bytes =
-            std::fs::read(path).map_err(|source| Error::Io { what: format!("reading {}", path.display()), source })?;
-        Ok(Input { name: Some(path.display().to_string()), bytes, lenient: false })
+        let what = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { what: format!("reading {what}"), source })?;
+        let bytes = read_limited(file, &what)?;
+        Ok(Input { name: Some(what), bytes, lenient: false })
     }
 
-    /// The input with its bytes replaced by `f(bytes)` (e.g. as netfence's render writes them);
-    /// an error about the content names the file.
+    /// The input with its bytes transformed (e.g. rendered first); errors about the content
+    /// name the file.
     pub fn transformed(&self, f: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<Input> {
         let bytes = f(&self.bytes).map_err(|e| self.wrap(e))?;
         Ok(Input { bytes, ..self.clone() })
@@ -223,12 +243,19 @@ impl Input {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Collects the manifest files below `dir`; `visited` holds the directories already read (by
+/// their canonical path), so a symbolic link back up the tree ends the walk instead of looping.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut std::collections::HashSet<PathBuf>) -> Result<()> {
     let io = |source| Error::Io { what: format!("reading directory {}", dir.display()), source };
+    let canonical = std::fs::canonicalize(dir).map_err(io)?;
+    if !visited.insert(canonical) {
+        tracing::warn!("{}: already read (a symbolic link to a directory read before); skipped", dir.display());
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, visited)?;
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
             out.push(path);
         }
@@ -344,7 +371,7 @@ impl Topology {
         default_namespace: &str,
         index: &mut HashMap<(String, String, String), usize>,
     ) -> Result<()> {
-        let stream = Stream::parse(&input.bytes)?;
+        let stream = Stream::parse_lenient(&input.bytes)?;
         let model = Model::build(&stream, default_namespace, Needs { workloads: true })?;
         self.absorb(&model, input.name.as_deref(), index, |i| object_value(&stream, &model, i))
     }

@@ -144,7 +144,8 @@ impl Pattern {
 /// Reads an intent file.
 pub fn load(path: &std::path::Path) -> Result<Intent> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { what: format!("reading {file}"), source })?;
+    let reader = std::fs::File::open(path).map_err(|source| Error::Io { what: format!("reading {file}"), source })?;
+    let bytes = super::topology::read_limited(reader, &file)?;
     let value = crate::stream::parse_value(&bytes, crate::stream::Format::Yaml)
         .map_err(|(line, message)| Error::config(file.clone(), format!("line {}: {message}", line.unwrap_or(1))))?;
     parse(&value).map_err(|(at, message)| Error::config(format!("{file}: {at}"), message))

@@ -2,6 +2,7 @@
 //! just enough to classify it, and write the result back with untouched documents byte for byte.
 
 pub mod emit;
+pub mod go_compat;
 pub mod header;
 pub mod splice;
 pub mod split;
@@ -32,6 +33,9 @@ pub struct Document<'a> {
     pub chunk: Chunk,
     /// Identity fields, or `None` for a comment-only or empty chunk.
     pub header: Option<Header>,
+    /// The text to read instead of [`Document::bytes`] when the document uses a layout Go's
+    /// YAML reader accepts and the scanner does not (see [`go_compat`]).
+    pub repaired: Option<String>,
 }
 
 impl Document<'_> {
@@ -44,7 +48,8 @@ impl Document<'_> {
 
     /// Parses the whole document into a JSON value (YAML 1.1-compatible reading, see [`parse_value`]).
     pub fn value(&self, format: Format) -> Result<serde_json::Value> {
-        parse_value(self.bytes, format).map_err(|(line, message)| {
+        let bytes = self.repaired.as_ref().map_or(self.bytes, |r| r.as_bytes());
+        parse_value(bytes, format).map_err(|(line, message)| {
             let mut doc = self.doc_ref();
             if let Some(l) = line {
                 doc.line = self.chunk.line + l - 1;
@@ -69,6 +74,17 @@ impl<'a> Stream<'a> {
     /// Splits and validates `input`. Every document's syntax is checked, so a broken document
     /// fails the whole run before anything is written.
     pub fn parse(input: &'a [u8]) -> Result<Self> {
+        Stream::parse_with(input, false)
+    }
+
+    /// Like [`Stream::parse`], but a document that is not a mapping (a bare list or scalar,
+    /// such as an analyser's JSON output next to the manifests) is skipped with a warning
+    /// instead of failing the run (as np-guard reads directories; the analysis uses this).
+    pub fn parse_lenient(input: &'a [u8]) -> Result<Self> {
+        Stream::parse_with(input, true)
+    }
+
+    fn parse_with(input: &'a [u8], skip_non_objects: bool) -> Result<Self> {
         let first = input.iter().find(|b| !b.is_ascii_whitespace());
         let (format, chunks) = if matches!(first, Some(b'{')) && looks_like_json_stream(input) {
             let chunks = split::split_json(input).map_err(|(n, e)| Error::Input {
@@ -85,21 +101,28 @@ impl<'a> Stream<'a> {
         for (chunk, probe) in chunks.into_iter().zip(probes) {
             let bytes = &input[chunk.start..chunk.end];
             let err_ref = |line: usize| DocRef { index: index + 1, line: chunk.line + line.max(1) - 1, id: None };
-            let header = match probe {
+            let (header, repaired) = match probe {
                 Err((line, message, id)) => return Err(Error::Input { doc: DocRef { id, ..err_ref(line) }, message }),
-                Ok(Probe::Empty) => None,
-                Ok(Probe::NotAnObject { line }) => {
+                Ok((Probe::Empty, _)) => (None, None),
+                Ok((Probe::NotAnObject { line }, _)) if skip_non_objects => {
+                    tracing::warn!(
+                        "{}: skipped: not a Kubernetes object (the document is not a mapping)",
+                        DocRef { index: index + 1, ..err_ref(line) }
+                    );
+                    (None, None)
+                }
+                Ok((Probe::NotAnObject { line }, _)) => {
                     return Err(Error::Input {
                         doc: err_ref(line),
                         message: "not a Kubernetes object (the document is not a mapping)".into(),
                     })
                 }
-                Ok(Probe::Object(h)) => Some(h),
+                Ok((Probe::Object(h), repaired)) => (Some(h), repaired),
             };
             if header.is_some() {
                 index += 1;
             }
-            let doc = Document { index: if header.is_some() { index } else { 0 }, bytes, chunk, header };
+            let doc = Document { index: if header.is_some() { index } else { 0 }, bytes, chunk, header, repaired };
             if let Some(field) = doc.header.as_ref().and_then(|h| h.not_a_string.as_deref()) {
                 // kubectl and Helm read it the same way, so this is a surprise, not an error.
                 tracing::warn!(
@@ -205,14 +228,48 @@ fn looks_like_json_stream(input: &[u8]) -> bool {
 /// A probe failure: 1-based line within the chunk, message, `Kind/name` if known.
 type ProbeError = (usize, String, Option<String>);
 
+/// Repairs of Go-accepted layouts (see [`go_compat`]) one document may need at most.
+const MAX_REPAIRS: usize = 128;
+
+/// A probe and, when the document needed one, its repaired text.
+type Probed = (Probe, Option<String>);
+
+/// Probes one chunk, repairing the layouts Go's reader accepts (see [`go_compat`]); the error
+/// is the one of the text as written.
+fn probe_text(text: &str) -> Result<Probed, ProbeError> {
+    let first = match header::probe(text) {
+        Ok(p) => return Ok((p, None)),
+        Err(e) => e,
+    };
+    let mut current = text.to_string();
+    let mut error = (first.line, first.message.clone());
+    let mut attempts: BTreeMap<usize, usize> = BTreeMap::new();
+    for _ in 0..MAX_REPAIRS {
+        let tries = attempts.entry(error.0).or_default();
+        let Some(next) = go_compat::repair(&current, error.0, &error.1, *tries) else { break };
+        *tries += 1;
+        match header::probe(&next) {
+            Ok(p) => {
+                tracing::debug!("line {}: read as Go's YAML reader does ({})", first.line, first.message);
+                return Ok((p, Some(next)));
+            }
+            Err(e) => {
+                error = (e.line, e.message);
+                current = next;
+            }
+        }
+    }
+    Err((first.line, format!("invalid YAML: {} (column {})", first.message, first.column), first.id))
+}
+
 /// Probes every chunk, on all cores for large inputs (the probe is the hot loop of a render).
-fn probe_all(input: &[u8], chunks: &[Chunk]) -> Vec<Result<Probe, ProbeError>> {
-    let probe_one = |c: &Chunk| -> Result<Probe, ProbeError> {
+fn probe_all(input: &[u8], chunks: &[Chunk]) -> Vec<Result<Probed, ProbeError>> {
+    let probe_one = |c: &Chunk| -> Result<Probed, ProbeError> {
         let text = std::str::from_utf8(&input[c.start..c.end]).map_err(|e| {
             let line = 1 + memchr::memchr_iter(b'\n', &input[c.start..c.start + e.valid_up_to()]).count();
             (line, "not valid UTF-8".to_string(), None)
         })?;
-        header::probe(text).map_err(|e| (e.line, format!("invalid YAML: {} (column {})", e.message, e.column), e.id))
+        probe_text(text)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     if threads < 2 || input.len() < 1 << 20 {
@@ -267,4 +324,38 @@ pub fn parse_value(bytes: &[u8], format: Format) -> Result<serde_json::Value, (O
 /// The first line of a multi-line message (serde-saphyr appends a source snippet).
 pub fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().trim().to_string()
+}
+
+#[cfg(test)]
+mod go_layout_tests {
+    use super::*;
+
+    /// np-guard's nad_test_12 writes a CNI config this way; Go's reader (kubectl, Helm) takes it.
+    const CNI: &str = "apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: net\nspec:\n  config: '{\n    \"cniVersion\": \"0.3.1\",\n    \"type\": \"macvlan\"\n  }'\n";
+
+    #[test]
+    fn layouts_go_accepts_are_read_as_go_reads_them() {
+        let stream = Stream::parse(CNI.as_bytes()).unwrap();
+        let value = stream.docs[0].value(stream.format).unwrap();
+        assert_eq!(value["spec"]["config"], r#"{ "cniVersion": "0.3.1", "type": "macvlan" }"#);
+        let tab =
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [\n\t{name: c,\n\t image: x}]\n";
+        let stream = Stream::parse(tab.as_bytes()).unwrap();
+        assert_eq!(stream.docs[0].value(stream.format).unwrap()["spec"]["containers"][0]["image"], "x");
+        // What netfence writes is still the input, byte for byte.
+        let mut out = Vec::new();
+        stream.write(&BTreeMap::new(), &[], &mut out).unwrap();
+        assert_eq!(out, tab.as_bytes());
+        // Other errors stay errors, reported where the text has them.
+        let e = Stream::parse(b"a: [\n\tb\nc: {").unwrap_err().to_string();
+        assert!(e.starts_with("document 1 at line "), "{e}");
+    }
+
+    #[test]
+    fn the_analysis_skips_what_is_not_an_object() {
+        let input = b"[{\"src\": \"a\"}]\n";
+        assert!(Stream::parse(input).is_err(), "render stays strict");
+        let stream = Stream::parse_lenient(input).unwrap();
+        assert!(stream.docs.iter().all(|d| d.header.is_none()));
+    }
 }
