@@ -208,6 +208,25 @@ impl Bits {
         }
     }
 
+    /// Removes `i`.
+    pub fn clear(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
+    /// Removes every member of `other`.
+    pub fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
+        }
+    }
+
+    /// The number of members.
+    pub fn count(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     /// Whether the set has no member.
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|w| *w == 0)
@@ -278,6 +297,137 @@ struct SideSpec {
     network: Option<(Vec<u32>, Vec<u32>)>,
     /// Rules of the BaselineAdminNetworkPolicy when it selects the group.
     baseline: Option<Vec<u32>>,
+}
+
+/// What a policy contributes to the sides of the groups it selects.
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    /// NetworkPolicy (index into [`Topology::policies`]).
+    Network(u32),
+    /// AdminNetworkPolicy (index into [`Topology::admin_policies`]).
+    Admin(u32),
+    /// The BaselineAdminNetworkPolicy.
+    Baseline,
+}
+
+/// Groups partitioned by the policies selecting them, policy by policy: a class is the list of
+/// items added to its groups so far, stored as a node pointing to its parent list. A policy
+/// that selects whole classes only renames them; one that splits a class moves the members it
+/// selects. With few classes the selection is intersected with each class word by word, so
+/// the cost is about classes × groups / 64 per policy, else the selected members are visited
+/// once: never groups × policies per group, and one node per (class, policy) touched.
+#[derive(Debug)]
+struct Refinement {
+    /// Group → live class (index into `classes`).
+    class_of: Vec<u32>,
+    classes: Vec<Class>,
+    /// (parent node, item); node 0 is the empty list.
+    nodes: Vec<(u32, Option<Item>)>,
+}
+
+/// A live class of [`Refinement`].
+#[derive(Debug)]
+struct Class {
+    node: u32,
+    members: Bits,
+    size: usize,
+}
+
+impl Refinement {
+    fn new(groups: usize) -> Refinement {
+        Refinement {
+            class_of: vec![0; groups],
+            classes: vec![Class { node: 0, members: Bits::all(groups), size: groups }],
+            nodes: vec![(0, None)],
+        }
+    }
+
+    fn node(&mut self, parent: u32, item: Item) -> u32 {
+        self.nodes.push((parent, Some(item)));
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// Appends `item` to the lists of the `selected` groups.
+    fn add(&mut self, selected: &Bits, item: Item) {
+        let groups = self.class_of.len();
+        let mut selected = selected.clone();
+        selected.and(&Bits::all(groups));
+        let count = selected.count();
+        if count == 0 {
+            return;
+        }
+        if self.classes.len() * selected.0.len() <= count {
+            // Few classes: intersect each with the selection.
+            for c in 0..self.classes.len() {
+                let mut inter = self.classes[c].members.clone();
+                inter.and(&selected);
+                let k = inter.count();
+                if k == 0 {
+                    continue;
+                }
+                let node = self.node(self.classes[c].node, item);
+                if k == self.classes[c].size {
+                    self.classes[c].node = node;
+                    continue;
+                }
+                self.classes[c].members.and_not(&inter);
+                self.classes[c].size -= k;
+                let id = self.classes.len() as u32;
+                for g in inter.iter() {
+                    self.class_of[g] = id;
+                }
+                self.classes.push(Class { node, members: inter, size: k });
+            }
+            return;
+        }
+        // Many classes: count the selected members of each class touched.
+        let mut tally: HashMap<u32, usize> = HashMap::new();
+        for g in selected.iter() {
+            *tally.entry(self.class_of[g]).or_default() += 1;
+        }
+        let mut split: HashMap<u32, u32> = HashMap::new();
+        let mut touched: Vec<(u32, usize)> = tally.into_iter().collect();
+        touched.sort_unstable();
+        for (c, k) in touched {
+            let node = self.node(self.classes[c as usize].node, item);
+            if k == self.classes[c as usize].size {
+                self.classes[c as usize].node = node;
+            } else {
+                split.insert(c, self.classes.len() as u32);
+                self.classes.push(Class { node, members: Bits::with_capacity(groups), size: 0 });
+            }
+        }
+        if split.is_empty() {
+            return;
+        }
+        for g in selected.iter() {
+            let old = self.class_of[g];
+            if let Some(&new) = split.get(&old) {
+                self.class_of[g] = new;
+                self.classes[old as usize].members.clear(g);
+                self.classes[old as usize].size -= 1;
+                self.classes[new as usize].members.set(g);
+                self.classes[new as usize].size += 1;
+            }
+        }
+    }
+
+    /// The node (list of items) of group `g`.
+    fn node_of(&self, g: usize) -> u32 {
+        self.classes[self.class_of[g] as usize].node
+    }
+
+    /// The items of `node`, in the order they were added.
+    fn items(&self, node: u32) -> Vec<Item> {
+        let mut out = Vec::new();
+        let mut c = node;
+        while let (parent, Some(item)) = self.nodes[c as usize] {
+            out.push(item);
+            c = parent;
+        }
+        out.reverse();
+        out
+    }
 }
 
 /// A rule that decided part of a connection, for explanations.
@@ -552,7 +702,12 @@ impl<'t> Engine<'t> {
     fn compile(&mut self, index: &Index, ipv4_only: bool) {
         let topology = self.topology;
         let n = self.groups.len();
-        let mut side_specs: Vec<[SideSpec; 2]> = vec![Default::default(); n];
+        // Which policies decide each group's sides: refined policy by policy, so groups alike
+        // share one specification (and memory grows with the distinct ones, not groups × policies).
+        let mut refine = [Refinement::new(n), Refinement::new(n)];
+        let mut network_rules: Vec<[Vec<u32>; 2]> = Vec::new();
+        let mut admin_rules: Vec<[Vec<u32>; 2]> = Vec::new();
+        let mut baseline_rules: [Vec<u32>; 2] = Default::default();
         // NetworkPolicies.
         for (pi, policy) in topology.policies.iter().enumerate() {
             let (ingress, egress) = semantics::effective_types(&policy.spec);
@@ -561,6 +716,7 @@ impl<'t> Engine<'t> {
                 None => Bits::default(),
             };
             let mut selects = [Bits::default(), Bits::default()];
+            let mut policy_rules: [Vec<u32>; 2] = Default::default();
             for (direction, applies) in [(Direction::Ingress, ingress), (Direction::Egress, egress)] {
                 let rules: Vec<(Option<&Vec<NetworkPolicyPeer>>, ConnSet)> = match direction {
                     Direction::Ingress => policy
@@ -614,14 +770,11 @@ impl<'t> Engine<'t> {
                 if !applies {
                     continue;
                 }
-                for g in selected.iter() {
-                    let spec = &mut side_specs[g][direction.index()];
-                    let (policies, rules) = spec.network.get_or_insert_with(Default::default);
-                    policies.push(pi as u32);
-                    rules.extend_from_slice(&ids);
-                }
+                refine[direction.index()].add(&selected, Item::Network(pi as u32));
+                policy_rules[direction.index()] = ids;
                 selects[direction.index()] = selected.clone();
             }
+            network_rules.push(policy_rules);
             self.network_selects.push(selects);
         }
         // AdminNetworkPolicies (already sorted by priority), then the baseline.
@@ -630,6 +783,7 @@ impl<'t> Engine<'t> {
             let mut subject = index.admin_subject(&admin.subject);
             self.match_representatives(&mut subject, |g| self.subject_matches_rep(&admin.subject, g));
             let mut selects = [Bits::default(), Bits::default()];
+            let mut policy_rules: [Vec<u32>; 2] = Default::default();
             for direction in Direction::BOTH {
                 let list = match direction {
                     Direction::Ingress => &admin.ingress,
@@ -678,31 +832,50 @@ impl<'t> Engine<'t> {
                     ids.push(self.rules.len() as u32);
                     self.rules.push(rule);
                 }
-                for g in subject.iter() {
-                    let spec = &mut side_specs[g][direction.index()];
-                    match ai {
-                        Some(_) => spec.admin.extend_from_slice(&ids),
-                        None => spec.baseline = Some(ids.clone()),
-                    }
-                }
+                let item = match ai {
+                    Some(a) => Item::Admin(a as u32),
+                    None => Item::Baseline,
+                };
+                refine[direction.index()].add(&subject, item);
+                policy_rules[direction.index()] = ids;
                 selects[direction.index()] = subject.clone();
             }
-            if ai.is_some() {
-                self.admin_selects.push(selects);
+            match ai {
+                Some(_) => {
+                    admin_rules.push(policy_rules);
+                    self.admin_selects.push(selects);
+                }
+                None => baseline_rules = policy_rules,
             }
         }
-        // Intern the side specifications: groups alike share one.
-        let mut interned: HashMap<SideSpec, u32> = HashMap::new();
-        self.side_of = side_specs
-            .into_iter()
-            .map(|pair| {
-                pair.map(|spec| {
-                    *interned.entry(spec.clone()).or_insert_with(|| {
-                        self.specs.push(spec);
-                        (self.specs.len() - 1) as u32
-                    })
-                })
-            })
+        // One specification per class of groups and direction.
+        let mut spec_of: [Vec<u32>; 2] = Default::default();
+        for d in Direction::BOTH {
+            let r = &refine[d.index()];
+            spec_of[d.index()] = vec![u32::MAX; r.nodes.len()];
+            for class in &r.classes {
+                let class = class.node;
+                if spec_of[d.index()][class as usize] != u32::MAX {
+                    continue;
+                }
+                let mut spec = SideSpec::default();
+                for item in r.items(class) {
+                    match item {
+                        Item::Network(p) => {
+                            let (policies, rules) = spec.network.get_or_insert_with(Default::default);
+                            policies.push(p);
+                            rules.extend_from_slice(&network_rules[p as usize][d.index()]);
+                        }
+                        Item::Admin(a) => spec.admin.extend_from_slice(&admin_rules[a as usize][d.index()]),
+                        Item::Baseline => spec.baseline = Some(baseline_rules[d.index()].clone()),
+                    }
+                }
+                self.specs.push(spec);
+                spec_of[d.index()][class as usize] = (self.specs.len() - 1) as u32;
+            }
+        }
+        self.side_of = (0..n)
+            .map(|g| Direction::BOTH.map(|d| spec_of[d.index()][refine[d.index()].node_of(g) as usize]))
             .collect();
     }
 
@@ -1072,42 +1245,41 @@ impl Engine<'_> {
     pub fn for_each_connection(&self, mut visit: impl FnMut(Peer, Peer, &ConnSet)) {
         let real: Vec<usize> = (0..self.real_groups).collect();
         let all = Bits::all(self.real_groups);
-        // Which destinations' ingress may admit each source: those not isolated, plus those
-        // whose ingress rules admit it (collected per rule below, source by source).
+        // Which destinations' ingress may admit a source: those no NetworkPolicy isolates, and
+        // those isolated by a policy with a rule admitting it (an allow rule of an admin policy
+        // selecting them too). The rules' targets are their policies' selections.
         let mut open_ingress = Bits::with_capacity(self.real_groups);
-        let mut ingress_rules: Vec<(u32, Bits)> = Vec::new(); // (rule, groups whose ingress it may open)
-        {
-            let mut per_rule: HashMap<u32, Bits> = HashMap::new();
-            for &d in &real {
-                let spec = self.spec(d, Direction::Ingress);
-                match &spec.network {
-                    None => open_ingress.set(d),
-                    Some((_, rules)) => {
-                        for &r in rules.iter().chain(spec.admin.iter()) {
-                            if self.rules[r as usize].action == Action::Allow {
-                                per_rule.entry(r).or_insert_with(|| Bits::with_capacity(self.real_groups)).set(d);
-                            }
-                        }
-                    }
-                }
+        for &d in &real {
+            if self.spec(d, Direction::Ingress).network.is_none() {
+                open_ingress.set(d);
             }
-            let mut all_peer_targets = Bits::with_capacity(self.real_groups);
-            for (r, targets) in per_rule {
-                if self.rules[r as usize].all_peers {
-                    all_peer_targets.or(&targets);
-                } else {
-                    ingress_rules.push((r, targets));
-                }
-            }
-            open_ingress.or(&all_peer_targets);
-            ingress_rules.sort_by_key(|(r, _)| *r);
         }
+        let mut ingress_rules: Vec<(&Rule, &Bits)> = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.direction == Direction::Ingress && r.action == Action::Allow) {
+            let targets = match rule.source {
+                RuleSource::Network { policy, .. } => &self.network_selects[policy][Direction::Ingress.index()],
+                RuleSource::Admin { policy, .. } => &self.admin_selects[policy][Direction::Ingress.index()],
+                RuleSource::Baseline { .. } => continue,
+            };
+            if targets.is_empty() {
+                continue;
+            }
+            if rule.all_peers {
+                open_ingress.or(targets);
+            } else if !rule.groups.is_empty() {
+                ingress_rules.push((rule, targets));
+            }
+        }
+        // Egress candidates depend on the side specification only: computed once per spec.
+        let mut egress_candidates: HashMap<u32, Bits> = HashMap::new();
         for &s in &real {
-            let mut candidates = self.egress_candidates(s, &all);
+            let spec = self.side_of[s][Direction::Egress.index()];
+            let mut candidates =
+                egress_candidates.entry(spec).or_insert_with(|| self.egress_candidates(s, &all)).clone();
             if !candidates.is_empty() {
                 let mut reachable = open_ingress.clone();
-                for (r, targets) in &ingress_rules {
-                    if self.rules[*r as usize].groups.get(s) {
+                for (rule, targets) in &ingress_rules {
+                    if rule.groups.get(s) {
                         reachable.or(targets);
                     }
                 }

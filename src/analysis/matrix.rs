@@ -118,19 +118,27 @@ impl Cell {
     }
 }
 
-/// The namespace-level matrix.
+/// The namespace-level matrix. Only connected cells are stored (memory grows with the input
+/// and the connections, not with namespaces²); the others are derived from the workload counts.
 #[derive(Debug, Clone, Default)]
 pub struct NamespaceMatrix {
     /// Row names (sources): namespaces, then `external`, then the ingress controller if any.
     pub rows: Vec<String>,
     /// Column names (destinations): namespaces, then `external`.
     pub columns: Vec<String>,
-    /// Cells by (row, column); missing cells have no pair.
+    /// The connected cells by (row, column).
     pub cells: BTreeMap<(usize, usize), Cell>,
     /// The DNS column, by row (namespace rows only).
     pub dns: BTreeMap<usize, Cell>,
     /// What the DNS column measures.
     pub dns_note: String,
+    /// Workloads per namespace (the first rows and columns).
+    counts: Vec<usize>,
+    /// External ranges traffic can come from, and go to.
+    sources: usize,
+    destinations: usize,
+    /// The ingress controller's row, if any.
+    controller_row: Option<usize>,
 }
 
 impl NamespaceMatrix {
@@ -139,51 +147,36 @@ impl NamespaceMatrix {
         let dns = DnsTargets::find(topology);
         let engine = Engine::new(topology, &dns.options());
         let mut m = NamespaceMatrix::default();
-        let namespaces: Vec<String> = {
-            let mut v: Vec<String> = topology.workloads.iter().map(|w| w.namespace.clone()).collect();
-            v.dedup();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let index: BTreeMap<&str, usize> = namespaces.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let count: Vec<usize> =
-            namespaces.iter().map(|n| topology.workloads.iter().filter(|w| &w.namespace == n).count()).collect();
-        m.rows = namespaces.clone();
-        m.columns = namespaces.clone();
+        let mut per_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+        for w in &topology.workloads {
+            *per_namespace.entry(w.namespace.as_str()).or_default() += 1;
+        }
+        let index: BTreeMap<&str, usize> = per_namespace.keys().enumerate().map(|(i, n)| (*n, i)).collect();
+        m.counts = per_namespace.values().copied().collect();
+        m.rows = per_namespace.keys().map(|n| n.to_string()).collect();
+        m.columns = m.rows.clone();
         let ext_row = m.rows.len();
         let ext_col = m.columns.len();
         m.rows.push(EXTERNAL.into());
         m.columns.push(EXTERNAL.into());
-        let mut ic_row = None;
-        let (sources, destinations) = (engine.sources().len(), engine.destinations().len());
-        for (r, n) in count.iter().enumerate() {
-            for (c, k) in count.iter().enumerate() {
-                let pairs = if r == c { n * (n - 1) } else { n * k };
-                if pairs > 0 {
-                    m.cells.insert((r, c), Cell { pairs, ..Cell::default() });
-                }
-            }
-            m.cells.insert((r, ext_col), Cell { pairs: n * destinations, ..Cell::default() });
-            m.cells.insert((ext_row, r), Cell { pairs: n * sources, ..Cell::default() });
-        }
+        (m.sources, m.destinations) = (engine.sources().len(), engine.destinations().len());
         let dns_ports = DnsTargets::ports();
-        let is_dns: Vec<bool> = (0..topology.workloads.len()).map(|w| dns.workloads.contains(&w)).collect();
-        let row_of = |p: Peer, m: &mut NamespaceMatrix, ic_row: &mut Option<usize>| match p {
-            Peer::Workload(w) => index[topology.workloads[w].namespace.as_str()],
-            Peer::External(_) => ext_row,
-            Peer::IngressController => *ic_row.get_or_insert_with(|| {
-                m.rows.push(super::ingress::CONTROLLER.into());
-                m.rows.len() - 1
-            }),
-        };
+        let mut is_dns = vec![false; topology.workloads.len()];
+        for w in &dns.workloads {
+            is_dns[*w] = true;
+        }
+        let namespace_of = |w: usize| index[topology.workloads[w].namespace.as_str()];
         engine.for_each_connection(|src, dst, conns| {
-            let r = row_of(src, &mut m, &mut ic_row);
+            let r = match src {
+                Peer::Workload(w) => namespace_of(w),
+                Peer::External(_) => ext_row,
+                Peer::IngressController => *m.controller_row.get_or_insert(ext_row + 1),
+            };
             let (c, conns) = match dst {
                 Peer::Workload(w) if is_dns[w] && matches!(src, Peer::Workload(_)) => {
-                    (index[topology.workloads[w].namespace.as_str()], conns.difference(&dns_ports))
+                    (namespace_of(w), conns.difference(&dns_ports))
                 }
-                Peer::Workload(w) => (index[topology.workloads[w].namespace.as_str()], conns.clone()),
+                Peer::Workload(w) => (namespace_of(w), conns.clone()),
                 _ => (ext_col, conns.clone()),
             };
             if conns.is_empty() {
@@ -193,10 +186,13 @@ impl NamespaceMatrix {
             cell.allowed += 1;
             cell.conns.union_with(&conns);
         });
-        if let Some(r) = ic_row {
-            for (c, n) in count.iter().enumerate() {
-                m.cells.entry((r, c)).or_default().pairs = *n;
-            }
+        if m.controller_row.is_some() {
+            m.rows.push(super::ingress::CONTROLLER.into());
+        }
+        let keys: Vec<(usize, usize)> = m.cells.keys().copied().collect();
+        for (r, c) in keys {
+            let pairs = m.pairs(r, c);
+            m.cells.get_mut(&(r, c)).expect("just listed").pairs = pairs;
         }
         // The DNS column: each workload's connections to any DNS server, on DNS ports.
         let targets: Vec<usize> = match &dns.assumed {
@@ -227,41 +223,74 @@ impl NamespaceMatrix {
                 format!("DNS: to {} on ports 53 and 5353; (k/n): k of the n workloads", names.join(", "))
             }
         };
-        m.cells.retain(|_, c| c.pairs > 0 || c.allowed > 0);
         m
     }
 
-    fn grid(&self) -> Vec<Vec<String>> {
-        let mut header = vec!["FROM \\ TO".to_string()];
-        header.extend(self.columns.iter().cloned());
-        header.push("DNS".into());
-        let mut rows = vec![header];
-        for (r, name) in self.rows.iter().enumerate() {
-            let mut row = vec![name.clone()];
-            for c in 0..self.columns.len() {
-                row.push(self.cells.get(&(r, c)).map_or_else(|| "".into(), Cell::text));
-            }
-            row.push(self.dns.get(&r).map_or_else(String::new, Cell::text));
-            rows.push(row);
+    /// The pairs of peers a cell stands for (0: no cell, the row or column is empty).
+    pub fn pairs(&self, r: usize, c: usize) -> usize {
+        let n = self.counts.len();
+        let count = |i: usize| self.counts.get(i).copied().unwrap_or(0);
+        match (r, c) {
+            (r, c) if r < n && c < n && r == c => count(r) * count(r).saturating_sub(1),
+            (r, c) if r < n && c < n => count(r) * count(c),
+            (r, c) if r < n && c == n => count(r) * self.destinations,
+            (r, c) if r == n && c < n => count(c) * self.sources,
+            (r, c) if Some(r) == self.controller_row && c < n => count(c),
+            _ => 0,
         }
-        rows
     }
 
-    /// Aligned plain text, with a note on the DNS column.
+    /// The text of a cell: its connections, `-` when it has pairs but none connected, empty
+    /// when it has no pair.
+    pub fn cell_text(&self, r: usize, c: usize) -> String {
+        match self.cells.get(&(r, c)) {
+            Some(cell) => cell.text(),
+            None if self.pairs(r, c) > 0 => "-".into(),
+            None => String::new(),
+        }
+    }
+
+    /// Row `r` of the grid (row 0 is the header), computed when asked for.
+    fn grid_row(&self, r: usize) -> Vec<String> {
+        if r == 0 {
+            let mut header = vec!["FROM \\ TO".to_string()];
+            header.extend(self.columns.iter().cloned());
+            header.push("DNS".into());
+            return header;
+        }
+        let r = r - 1;
+        let mut row = vec![self.rows[r].clone()];
+        row.extend((0..self.columns.len()).map(|c| self.cell_text(r, c)));
+        row.push(self.dns.get(&r).map_or_else(String::new, Cell::text));
+        row
+    }
+
+    /// Aligned plain text, with a note on the DNS column. Rows are produced one at a time
+    /// (the widths in a first pass), so memory is the output's, not a grid of strings.
     pub fn table(&self) -> String {
-        let mut out = align(&self.grid());
+        let rows = self.rows.len() + 1;
+        let mut widths = vec![0usize; self.columns.len() + 2];
+        for r in 0..rows {
+            for (c, cell) in self.grid_row(r).iter().enumerate() {
+                widths[c] = widths[c].max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for r in 0..rows {
+            out.push_str(&aligned_line(&self.grid_row(r), &widths));
+        }
         out.push_str(&format!("\n{}\n", self.dns_note));
         out
     }
 
     /// A Markdown table.
     pub fn markdown(&self) -> String {
-        let grid = self.grid();
         let mut out = String::new();
-        for (i, row) in grid.iter().enumerate() {
+        for r in 0..=self.rows.len() {
+            let row = self.grid_row(r);
             let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
-            if i == 0 {
+            if r == 0 {
                 out.push_str(&format!("|{}\n", "---|".repeat(row.len())));
             }
         }
@@ -478,19 +507,21 @@ fn align(grid: &[Vec<String>]) -> String {
     let cols = grid.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> =
         (0..cols).map(|c| grid.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for row in grid {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c + 1 < row.len() {
-                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
-            }
+    grid.iter().map(|row| aligned_line(row, &widths)).collect()
+}
+
+/// One line of [`align`]: cells padded to `widths` and two spaces, trailing spaces trimmed.
+fn aligned_line(row: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (c, cell) in row.iter().enumerate() {
+        line.push_str(cell);
+        if c + 1 < row.len() {
+            line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
-    out
+    let mut line = line.trim_end().to_string();
+    line.push('\n');
+    line
 }
 
 /// A quoted Graphviz ID.
@@ -558,7 +589,7 @@ spec:
         let t = Topology::from_bytes(INPUT.as_bytes(), "default").unwrap();
         let m = NamespaceMatrix::build(&t);
         assert_eq!(m.rows, ["kube-system", "shop", "external"]);
-        let cell = |r: usize, c: usize| m.cells.get(&(r, c)).map(Cell::text).unwrap_or_default();
+        let cell = |r: usize, c: usize| m.cell_text(r, c);
         assert_eq!(cell(1, 1), "TCP 8080 (1/2)");
         assert_eq!(cell(1, 0), "-", "DNS is not shown in the kube-system cell");
         assert_eq!(cell(0, 1), "-");

@@ -17,16 +17,31 @@ pub struct Index {
     namespace_labels: Vec<Labels>,
     /// Groups of each namespace.
     namespace_groups: Vec<Vec<usize>>,
-    /// (namespace, key, value) → groups.
-    pod_values: HashMap<(usize, String, String), Vec<usize>>,
-    /// (namespace, key) → groups having the key.
-    pod_keys: HashMap<(usize, String), Vec<usize>>,
+    /// Per namespace: label key → (groups having it, value → groups).
+    pod_labels: Vec<HashMap<String, Postings>>,
     /// Labels of each group.
     group_labels: Vec<Labels>,
-    /// (key, value) → namespaces.
-    ns_values: HashMap<(String, String), Vec<usize>>,
-    /// key → namespaces having it.
-    ns_keys: HashMap<String, Vec<usize>>,
+    /// Label key → (namespaces having it, value → namespaces).
+    ns_postings: HashMap<String, Postings>,
+}
+
+/// The members carrying a label key, and those carrying each of its values (ascending lists).
+#[derive(Debug, Default)]
+struct Postings {
+    all: Vec<usize>,
+    by_value: HashMap<String, Vec<usize>>,
+}
+
+impl Postings {
+    fn add(&mut self, value: &str, member: usize) {
+        self.all.push(member);
+        match self.by_value.get_mut(value) {
+            Some(list) => list.push(member),
+            None => {
+                self.by_value.insert(value.to_string(), vec![member]);
+            }
+        }
+    }
 }
 
 impl Index {
@@ -42,12 +57,12 @@ impl Index {
     fn add_namespace(&mut self, name: &str, labels: Labels) -> usize {
         let id = self.namespace_labels.len();
         for (k, v) in &labels {
-            self.ns_values.entry((k.clone(), v.clone())).or_default().push(id);
-            self.ns_keys.entry(k.clone()).or_default().push(id);
+            self.ns_postings.entry(k.clone()).or_default().add(v, id);
         }
         self.namespace_ids.insert(name.to_string(), id);
         self.namespace_labels.push(labels);
         self.namespace_groups.push(Vec::new());
+        self.pod_labels.push(HashMap::new());
         id
     }
 
@@ -67,8 +82,10 @@ impl Index {
     /// Records group `g` of pods with `labels` in namespace `ns` (groups are added in order).
     pub fn add_pod(&mut self, g: usize, ns: usize, labels: &Labels) {
         for (k, v) in labels {
-            self.pod_values.entry((ns, k.clone(), v.clone())).or_default().push(g);
-            self.pod_keys.entry((ns, k.clone())).or_default().push(g);
+            match self.pod_labels[ns].get_mut(k.as_str()) {
+                Some(p) => p.add(v, g),
+                None => self.pod_labels[ns].entry(k.clone()).or_default().add(v, g),
+            }
         }
         self.namespace_groups[ns].push(g);
         if self.group_labels.len() <= g {
@@ -79,30 +96,22 @@ impl Index {
 
     /// Groups of namespace `ns` that `sel` selects.
     pub fn pods(&self, ns: usize, sel: &LabelSelector) -> Bits {
-        let mut out = Bits::default();
-        for g in self.pod_candidates(ns, sel) {
-            if selector::matches(sel, &self.group_labels[g]) {
-                out.set(g);
-            }
+        let labels = &self.pod_labels[ns];
+        let lookup = |k: &str, v: &str| labels.get(k).and_then(|p| p.by_value.get(v));
+        let key = |k: &str| labels.get(k).map(|p| &p.all);
+        let mut out = Bits::with_capacity(self.group_labels.len());
+        for g in evaluate(sel, &self.namespace_groups[ns], lookup, key) {
+            out.set(g);
         }
         out
-    }
-
-    fn pod_candidates(&self, ns: usize, sel: &LabelSelector) -> Vec<usize> {
-        let lookup = |k: &str, v: &str| self.pod_values.get(&(ns, k.to_string(), v.to_string()));
-        let key = |k: &str| self.pod_keys.get(&(ns, k.to_string()));
-        candidates(sel, &self.namespace_groups[ns], lookup, key)
     }
 
     /// Namespaces `sel` selects.
     pub fn namespaces(&self, sel: &LabelSelector) -> Vec<usize> {
         let all: Vec<usize> = (0..self.namespace_labels.len()).collect();
-        let lookup = |k: &str, v: &str| self.ns_values.get(&(k.to_string(), v.to_string()));
-        let key = |k: &str| self.ns_keys.get(k);
-        candidates(sel, &all, lookup, key)
-            .into_iter()
-            .filter(|ns| selector::matches(sel, &self.namespace_labels[*ns]))
-            .collect()
+        let lookup = |k: &str, v: &str| self.ns_postings.get(k).and_then(|p| p.by_value.get(v));
+        let key = |k: &str| self.ns_postings.get(k).map(|p| &p.all);
+        evaluate(sel, &all, lookup, key)
     }
 
     /// Groups a NetworkPolicy peer (of a policy in namespace `policy_ns`) matches; an `ipBlock`
@@ -156,59 +165,86 @@ impl Index {
     }
 }
 
-/// The members of `all` a selector may match: those carrying the rarest label its positive
-/// requirements name (`matchLabels`, `In`, `Exists`), or all of them when it has none.
-fn candidates<'a>(
+/// The members of `all` (ascending) a selector matches, computed from the index alone: each
+/// requirement is the set of members carrying its labels (`matchLabels`, `In`, `Exists`) or its
+/// complement (`NotIn`, `DoesNotExist`), and the sets are intersected starting from the smallest
+/// positive one. No member's labels are read, so N selectors over N members cost the sizes of
+/// the lists they name, not N² label matches.
+fn evaluate<'a>(
     sel: &LabelSelector,
     all: &[usize],
     lookup: impl Fn(&str, &str) -> Option<&'a Vec<usize>>,
     key: impl Fn(&str) -> Option<&'a Vec<usize>>,
 ) -> Vec<usize> {
-    let mut best: Option<Vec<&Vec<usize>>> = None;
-    let size = |lists: &Vec<&Vec<usize>>| lists.iter().map(|l| l.len()).sum::<usize>();
-    let consider = |lists: Vec<&'a Vec<usize>>, best: &mut Option<Vec<&'a Vec<usize>>>| {
-        if best.as_ref().is_none_or(|b| size(&lists) < size(b)) {
-            *best = Some(lists);
-        }
-    };
-    // A label no member carries: nothing can match.
-    let mut none_possible = false;
+    enum Req<'a> {
+        /// Members in the union of these lists.
+        In(Vec<&'a Vec<usize>>),
+        /// Members in none of these lists.
+        NotIn(Vec<&'a Vec<usize>>),
+    }
+    let mut reqs: Vec<Req> = Vec::new();
     for (k, v) in sel.match_labels.iter().flatten() {
-        match lookup(k, v) {
-            Some(l) => consider(vec![l], &mut best),
-            None => none_possible = true,
-        }
+        reqs.push(Req::In(lookup(k, v).into_iter().collect()));
     }
     for e in sel.match_expressions.iter().flatten() {
-        match e.operator.as_str() {
-            "In" => {
-                let lists: Vec<&Vec<usize>> = e.values.iter().flatten().filter_map(|v| lookup(&e.key, v)).collect();
-                if lists.is_empty() {
-                    none_possible = true;
-                } else {
-                    consider(lists, &mut best);
-                }
+        let values = || e.values.iter().flatten().filter_map(|v| lookup(&e.key, v)).collect();
+        reqs.push(match e.operator.as_str() {
+            "In" => Req::In(values()),
+            "NotIn" => Req::NotIn(values()),
+            "Exists" => Req::In(key(&e.key).into_iter().collect()),
+            "DoesNotExist" => Req::NotIn(key(&e.key).into_iter().collect()),
+            // An operator the API server rejects matches nothing (`check` reports it).
+            _ => Req::In(Vec::new()),
+        });
+    }
+    let size = |lists: &[&Vec<usize>]| lists.iter().map(|l| l.len()).sum::<usize>();
+    // Start from the smallest positive requirement, or from every member.
+    let start = reqs.iter().enumerate().filter_map(|(i, r)| match r {
+        Req::In(lists) => Some((size(lists), i)),
+        Req::NotIn(_) => None,
+    });
+    let first = start.min();
+    let mut members: Vec<usize> = match first {
+        Some((_, i)) => {
+            let Req::In(lists) = &reqs[i] else { unreachable!("a positive requirement") };
+            let mut v: Vec<usize> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+            if lists.len() > 1 {
+                v.sort_unstable();
+                v.dedup();
             }
-            "Exists" => match key(&e.key) {
-                Some(l) => consider(vec![l], &mut best),
-                None => none_possible = true,
-            },
-            _ => {}
-        }
-    }
-    if none_possible {
-        return Vec::new();
-    }
-    match best {
-        None => all.to_vec(),
-        Some(lists) if lists.len() == 1 => lists[0].clone(),
-        Some(lists) => {
-            let mut v: Vec<usize> = lists.into_iter().flatten().copied().collect();
-            v.sort_unstable();
-            v.dedup();
             v
         }
+        None => all.to_vec(),
+    };
+    for (i, r) in reqs.iter().enumerate() {
+        if members.is_empty() {
+            break;
+        }
+        if first.is_some_and(|(_, f)| f == i) {
+            continue;
+        }
+        let (lists, keep_hits) = match r {
+            Req::In(lists) => (lists, true),
+            Req::NotIn(lists) => (lists, false),
+        };
+        let hit: std::borrow::Cow<[usize]> = if lists.len() == 1 {
+            std::borrow::Cow::Borrowed(lists[0].as_slice())
+        } else {
+            let mut v: Vec<usize> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+            v.sort_unstable();
+            v.dedup();
+            std::borrow::Cow::Owned(v)
+        };
+        // Both lists ascending: one merge pass.
+        let mut j = 0;
+        members.retain(|m| {
+            while j < hit.len() && hit[j] < *m {
+                j += 1;
+            }
+            (j < hit.len() && hit[j] == *m) == keep_hits
+        });
     }
+    members
 }
 
 /// A selector's requirements in a canonical order, to compare selectors by meaning as np-guard
