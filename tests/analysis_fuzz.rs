@@ -17,8 +17,9 @@
 use netfence::analysis::connlist;
 use netfence::analysis::explain::{explain, Endpoint};
 use netfence::analysis::focus::Focus;
+use netfence::analysis::format::{self, json, text, Format};
 use netfence::analysis::lint;
-use netfence::analysis::matrix::{self, Format, Level};
+use netfence::analysis::matrix::Level;
 use netfence::analysis::ports::Protocol;
 use netfence::analysis::topology::Topology;
 use netfence::config::Config;
@@ -290,21 +291,21 @@ fn analyse(t: &Topology) -> Result<(String, String), String> {
             if level == Level::Namespace && format == Format::Connlist {
                 continue;
             }
-            let out = matrix::render(t, level, format, &Focus::default());
+            let out = format::render(t, level, format, &Focus::default());
             if format == Format::Json {
                 serde_json::from_str::<Value>(&out).map_err(|e| format!("{level:?} JSON does not parse: {e}"))?;
             }
         }
     }
     let findings = lint::check(t);
-    let _ = (lint::text(&findings), lint::summary(&findings), lint::sarif(&findings).to_string());
-    serde_json::to_string(&lint::json(&findings)).map_err(|e| e.to_string())?;
+    let _ = (lint::text(&findings), lint::summary(&findings), format::sarif::findings(&findings).to_string());
+    serde_json::to_string(&json::findings(&findings)).map_err(|e| e.to_string())?;
     let n = t.workloads.len();
     for (s, d) in [(0, 1), (1, 0), (0, 0)] {
         if s < n && d < n {
             let port = Some((Protocol::Tcp, 8080));
-            explain(t, Endpoint::Workload(s), Endpoint::Workload(d), port)?.text();
-            explain(t, Endpoint::Workload(s), Endpoint::Address("8.8.8.8".parse().unwrap()), None)?.text();
+            text::explanation(&explain(t, Endpoint::Workload(s), Endpoint::Workload(d), port)?);
+            text::explanation(&explain(t, Endpoint::Workload(s), Endpoint::Address("8.8.8.8".parse().unwrap()), None)?);
         }
     }
     // Exposure and the focus options, in np-guard's text and JSON.
@@ -316,12 +317,12 @@ fn analyse(t: &Topology) -> Result<(String, String), String> {
     };
     for (f, exposure) in [(Focus::default(), true), (focus, true), (Focus::default(), false)] {
         let listing = connlist::listing(t, &f, exposure);
-        let _ = (listing.text(), listing.json().to_string());
+        let _ = (format::connlist::listing(&listing), json::listing(&listing).to_string());
     }
     let empty = Focus::default();
     Ok((
-        matrix::render(t, Level::Workload, Format::Connlist, &empty),
-        matrix::render(t, Level::Namespace, Format::Json, &empty),
+        format::render(t, Level::Workload, Format::Connlist, &empty),
+        format::render(t, Level::Namespace, Format::Json, &empty),
     ))
 }
 

@@ -1,31 +1,21 @@
-//! Connectivity analysis without a cluster: who can reach whom under the NetworkPolicies of a
-//! render, why, what a change does, whether it matches a written intent, and what looks risky.
+//! Connectivity analysis without a cluster: who can reach whom under the policies of a render
+//! (NetworkPolicies, AdminNetworkPolicies, the BaselineAdminNetworkPolicy), why, what a change
+//! does, whether it matches a written intent, what is exposed beyond the input, and what looks
+//! risky.
 //!
-//! Modules, bottom to top:
-//! - [`ports`], [`ipset`]: sets of connections (protocol and port ranges, named ports) and of
-//!   external addresses (IPv4 and IPv6 ranges);
-//! - [`topology`]: the inputs read through [`crate::model`]: namespaces, workloads named by
-//!   their owner, policies, Services, Routes and Ingresses;
-//! - [`ingress`]: what an ingress controller reaches through Routes and Ingresses;
-//! - [`connectivity`]: the engine (Kubernetes NetworkPolicy v1 semantics);
-//! - [`connlist`]: np-guard netpol-analyzer's txt notation;
-//! - [`matrix`]: namespace- and workload-level views (table, markdown, json, dot, mermaid);
-//! - [`explain`], [`diff`], [`verify`], [`lint`]: the `explain`, `diff`, `verify` and `check`
-//!   commands.
+//! Four layers, each using only the ones above it:
+//! - [`engine`]: the inputs (topology), the policy tiers and the connectivity engine, sets of
+//!   connections and addresses;
+//! - [`views`]: what the commands compute from the engine (namespace matrix, workload list with
+//!   focus and exposure, explanation, diff, intent check), as data;
+//! - [`lint`]: the `check` rules, one module per rule;
+//! - [`format`]: one module per output format, turning views and findings into text.
 
-pub mod admin;
-pub mod connectivity;
-pub mod connlist;
-pub mod diff;
-pub mod explain;
-pub mod exposure;
-pub mod focus;
-pub mod ingress;
-pub mod ipset;
+pub mod engine;
+pub mod format;
 pub mod lint;
-pub mod matrix;
-pub mod ports;
-pub mod selector_index;
-pub mod topology;
-pub mod validate;
-pub mod verify;
+pub mod views;
+
+// The paths the rest of the crate and the tests use.
+pub use engine::{admin, connectivity, ingress, ipset, ports, topology, validate};
+pub use views::{connlist, diff, explain, exposure, focus, matrix, verify};

@@ -6,7 +6,8 @@
 use super::write_stdout;
 use crate::analysis::connectivity::Direction;
 use crate::analysis::focus::{self, Focus};
-use crate::analysis::matrix::{self, Format, Level};
+use crate::analysis::format::{self, json, text, Format};
+use crate::analysis::matrix::Level;
 use crate::analysis::topology::{Input, Topology};
 use crate::analysis::{connlist, diff, explain, lint, verify};
 use crate::config::{self, namespace};
@@ -193,11 +194,11 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
     let report = if args.exposure {
         let listing = connlist::listing(&topology, &focus, true);
         match format {
-            Format::Json => format!("{}\n", serde_json::to_string_pretty(&listing.json()).unwrap_or_default()),
-            _ => listing.text(),
+            Format::Json => json::pretty(&json::listing(&listing)),
+            _ => format::connlist::listing(&listing),
         }
     } else {
-        matrix::render(&topology, level, format, &focus)
+        format::render(&topology, level, format, &focus)
     };
     write_stdout(report.as_bytes())?;
     Ok(0)
@@ -226,7 +227,7 @@ pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let src = explain::endpoint(&topology, &args.src).map_err(|m| Error::config("SRC", m))?;
     let dst = explain::endpoint(&topology, &args.dst).map_err(|m| Error::config("DST", m))?;
     let e = explain::explain(&topology, src, dst, port).map_err(|m| Error::config("SRC/DST", m))?;
-    write_stdout(e.text().as_bytes())?;
+    write_stdout(text::explanation(&e).as_bytes())?;
     Ok(0)
 }
 
@@ -287,8 +288,8 @@ pub fn diff(args: &DiffArgs) -> Result<u8> {
     };
     let changes = diff::diff(&before, &after);
     let report = match args.output {
-        DiffFormat::Text => diff::text(&changes),
-        DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&diff::json(&changes)).unwrap_or_default()),
+        DiffFormat::Text => text::diff(&changes),
+        DiffFormat::Json => json::pretty(&json::diff(&changes)),
     };
     write_stdout(report.as_bytes())?;
     Ok(u8::from(!changes.is_empty()))
@@ -310,7 +311,7 @@ pub fn verify(args: &VerifyArgs) -> Result<u8> {
     let intent = verify::load(&args.expect)?;
     let topology = args.input.load_analysable(&args.input.files)?;
     let report = verify::verify(&topology, &intent);
-    write_stdout(report.text().as_bytes())?;
+    write_stdout(text::verify(&report).as_bytes())?;
     Ok(u8::from(!report.ok()))
 }
 
@@ -341,11 +342,9 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
     let topology = args.input.load(&args.input.files)?;
     let findings = lint::check(&topology);
     let report = match args.output {
-        CheckFormat::Text => lint::text(&findings),
-        CheckFormat::Json => format!("{}\n", serde_json::to_string_pretty(&lint::json(&findings)).unwrap_or_default()),
-        CheckFormat::Sarif => {
-            format!("{}\n", serde_json::to_string_pretty(&lint::sarif(&findings)).unwrap_or_default())
-        }
+        CheckFormat::Text => text::findings(&findings),
+        CheckFormat::Json => json::pretty(&json::findings(&findings)),
+        CheckFormat::Sarif => json::pretty(&format::sarif::findings(&findings)),
     };
     write_stdout(report.as_bytes())?;
     Ok(u8::from(lint::has_errors(&findings)))

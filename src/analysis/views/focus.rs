@@ -10,9 +10,9 @@
 //! A workload is named `name`, `namespace/name` or `namespace/name[Kind]`; the ingress
 //! controller `ingress-controller` or `{ingress-controller}`.
 
-use super::connectivity::{Direction, Engine, Peer};
-use super::ingress;
-use super::ports::{ConnSet, Protocol};
+use crate::analysis::engine::connectivity::{Direction, Engine, Peer};
+use crate::analysis::engine::ingress;
+use crate::analysis::engine::ports::{ConnSet, Protocol};
 
 /// The focus options; the default keeps everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

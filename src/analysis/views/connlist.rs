@@ -1,18 +1,15 @@
-//! np-guard netpol-analyzer's txt connlist notation, line for line: `src => dst : conn`,
-//! workloads as `namespace/name[Kind]`, external ranges as `first-last[External]`, the ingress
-//! controller as `{ingress-controller}`, connections as `All Connections` or
-//! `TCP 8080,9090,UDP 53`; sorted by source then destination (byte order), one line per
-//! allowed connection, no line for a workload to itself. With a focus connection
-//! (`--focus-conn`) the list is headed `Permitted connections on UDP 52:` and names the pairs
-//! only. With `--exposure`, np-guard's exposure section follows (see [`super::exposure`]), in
-//! text or in np-guard's JSON.
+//! The workload-level connection list with np-guard netpol-analyzer's semantics (`matrix -o
+//! connlist`, `--exposure`, the focus options): workloads as `namespace/name[Kind]`, external
+//! ranges as `first-last[External]`, the ingress controller as `{ingress-controller}`; sorted by
+//! source then destination (byte order), one row per allowed connection, no row for a workload
+//! to itself. With `--exposure`, np-guard's exposure rows (see [`super::exposure`]). The
+//! notation is [`crate::analysis::format::connlist`]'s, the JSON [`crate::analysis::format::json`]'s.
 
-use super::connectivity::{Engine, Options, Peer};
 use super::exposure::{self, ExposedWorkload, ENTIRE_CLUSTER};
 use super::focus::Focus;
-use super::ports::ConnSet;
-use super::topology::Topology;
-use serde_json::json;
+use crate::analysis::engine::connectivity::{Engine, Options, Peer};
+use crate::analysis::engine::ports::ConnSet;
+use crate::analysis::engine::topology::Topology;
 use std::collections::BTreeMap;
 
 /// How np-guard prints a peer.
@@ -75,32 +72,23 @@ pub fn listing(topology: &Topology, focus: &Focus, exposure: bool) -> Listing {
     listing
 }
 
-/// The connlist lines, sorted, without line ends (use an engine built with [`options`] to
-/// reproduce np-guard).
-pub fn lines(engine: &Engine) -> Vec<String> {
-    let mut rows: Vec<(String, String, String)> = Vec::new();
-    engine.for_each_connection(|src, dst, conns| rows.push((peer(engine, src), peer(engine, dst), conns.to_string())));
-    rows.sort();
-    rows.into_iter().map(|(s, d, c)| format!("{s} => {d} : {c}")).collect()
-}
-
-/// The whole connlist text (each line ends with `\n`; empty when nothing is allowed).
-pub fn render(engine: &Engine) -> String {
-    lines(engine).into_iter().map(|l| l + "\n").collect()
-}
-
-/// One exposure line: (workload, other end, connections), by direction.
-struct ExposureLines {
-    egress: Vec<(String, String, ConnSet)>,
-    ingress: Vec<(String, String, ConnSet)>,
-    unprotected: Vec<String>,
-    width: usize,
+/// A workload's exposure rows: (workload, other end, connections), by direction, and the
+/// workloads no policy protects (name, `Egress` or `Ingress`).
+#[derive(Debug, Clone, Default)]
+pub struct ExposureRows {
+    /// What the workloads may send beyond the input.
+    pub egress: Vec<Row>,
+    /// What may reach the workloads from beyond the input.
+    pub ingress: Vec<Row>,
+    /// Workloads without a policy for a direction.
+    pub unprotected: Vec<(String, &'static str)>,
 }
 
 impl Listing {
-    fn exposure_lines(&self) -> Option<ExposureLines> {
+    /// The exposure section's rows, sorted; `None` without `--exposure`. Connections with
+    /// external ranges appear again under each exposed workload.
+    pub fn exposure_rows(&self) -> Option<ExposureRows> {
         let exposed = self.exposure.as_ref()?;
-        // Connections with external ranges appear again under each exposed workload.
         let mut to_ips: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
         let mut from_ips: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
         for row in &self.rows {
@@ -111,16 +99,15 @@ impl Listing {
                 from_ips.entry(&row.1).or_default().push(row);
             }
         }
-        let mut out = ExposureLines { egress: Vec::new(), ingress: Vec::new(), unprotected: Vec::new(), width: 0 };
+        let mut out = ExposureRows::default();
         for e in exposed {
-            out.width = out.width.max(e.name.len());
             for (xgress, list, ips, word) in
                 [(&e.egress, &mut out.egress, &to_ips, "Egress"), (&e.ingress, &mut out.ingress, &from_ips, "Ingress")]
             {
                 match xgress {
                     Some(x) if !x.protected => {
                         list.push((e.name.clone(), ENTIRE_CLUSTER.into(), ConnSet::all()));
-                        out.unprotected.push(format!("{} is not protected on {word}", e.name));
+                        out.unprotected.push((e.name.clone(), word));
                     }
                     Some(x) => list.extend(x.items.iter().map(|i| (e.name.clone(), i.other.clone(), i.conns.clone()))),
                     None => {}
@@ -135,71 +122,6 @@ impl Listing {
         out.ingress.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         out.unprotected.sort();
         Some(out)
-    }
-
-    /// np-guard's txt output.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        match &self.focus_conn {
-            Some(f) => {
-                out.push_str(&format!("Permitted connections on {f}:\n"));
-                for (s, d, _) in &self.rows {
-                    out.push_str(&format!("{s} => {d}\n"));
-                }
-            }
-            None => {
-                for (s, d, c) in &self.rows {
-                    out.push_str(&format!("{s} => {d} : {c}\n"));
-                }
-            }
-        }
-        let Some(lines) = self.exposure_lines() else { return out };
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("Exposure Analysis Result:\n");
-        let line = |peer: &str, arrow: &str, other: &str, conns: &ConnSet| match &self.focus_conn {
-            Some(_) => format!("{peer:<w$} \t{arrow} \t{other}\n", w = lines.width),
-            None => format!("{peer:<w$} \t{arrow} \t{other} : {conns}\n", w = lines.width),
-        };
-        if !lines.egress.is_empty() {
-            out.push_str("Egress Exposure:\n");
-            for (p, o, c) in &lines.egress {
-                out.push_str(&line(p, "=>", o, c));
-            }
-        }
-        if !lines.ingress.is_empty() {
-            if !lines.egress.is_empty() {
-                out.push('\n');
-            }
-            out.push_str("Ingress Exposure:\n");
-            for (p, o, c) in &lines.ingress {
-                out.push_str(&line(p, "<=", o, c));
-            }
-        }
-        if !lines.unprotected.is_empty() {
-            out.push_str("\nWorkloads not protected by network policies:\n");
-            for l in &lines.unprotected {
-                out.push_str(l);
-                out.push('\n');
-            }
-        }
-        out
-    }
-
-    /// np-guard's JSON output: a list of `{src, dst, conn}` (no `conn` with a focus
-    /// connection), or with exposure `{connlist_results, exposure_results: {egress_exposure,
-    /// ingress_exposure}}`.
-    pub fn json(&self) -> serde_json::Value {
-        let item = |s: &str, d: &str, c: &ConnSet| match &self.focus_conn {
-            Some(_) => json!({"src": s, "dst": d}),
-            None => json!({"src": s, "dst": d, "conn": c.to_string()}),
-        };
-        let rows: Vec<serde_json::Value> = self.rows.iter().map(|(s, d, c)| item(s, d, c)).collect();
-        let Some(lines) = self.exposure_lines() else { return serde_json::Value::Array(rows) };
-        let egress: Vec<serde_json::Value> = lines.egress.iter().map(|(p, o, c)| item(p, o, c)).collect();
-        let ingress: Vec<serde_json::Value> = lines.ingress.iter().map(|(p, o, c)| item(o, p, c)).collect();
-        json!({"connlist_results": rows, "exposure_results": {"egress_exposure": egress, "ingress_exposure": ingress}})
     }
 }
 
@@ -231,9 +153,10 @@ spec:
     #[test]
     fn demo_lines() {
         let t = Topology::from_bytes(DEMO.as_bytes(), "default").unwrap();
-        let engine = Engine::new(&t, &Options::default());
+        let rows: Vec<String> =
+            listing(&t, &Focus::default(), false).rows.iter().map(|(s, d, c)| format!("{s} => {d} : {c}")).collect();
         assert_eq!(
-            lines(&engine),
+            rows,
             [
                 "0.0.0.0-255.255.255.255[External] => shop/frontend[Deployment] : All Connections",
                 "shop/backend[Deployment] => 0.0.0.0-9.255.255.255[External] : TCP 443",
@@ -249,6 +172,6 @@ spec:
     #[test]
     fn nothing_without_workloads() {
         let t = Topology::from_bytes(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "default").unwrap();
-        assert_eq!(render(&Engine::new(&t, &Options::default())), "");
+        assert!(listing(&t, &Focus::default(), false).rows.is_empty());
     }
 }

@@ -28,11 +28,11 @@
 //! matches. Entries naming nothing in the input are reported too. `{ingress-controller}` names
 //! the ingress controller of the input's Routes and Ingresses.
 
-use super::connectivity::{Engine, Options, Peer};
-use super::ingress;
-use super::ipset::IpSet;
-use super::ports::ConnSet;
-use super::topology::Topology;
+use crate::analysis::engine::connectivity::{Engine, Options, Peer};
+use crate::analysis::engine::ingress;
+use crate::analysis::engine::ipset::IpSet;
+use crate::analysis::engine::ports::ConnSet;
+use crate::analysis::engine::topology::Topology;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -145,7 +145,7 @@ impl Pattern {
 pub fn load(path: &std::path::Path) -> Result<Intent> {
     let file = path.display().to_string();
     let reader = std::fs::File::open(path).map_err(|source| Error::Io { what: format!("reading {file}"), source })?;
-    let bytes = super::topology::read_limited(reader, &file)?;
+    let bytes = crate::analysis::engine::topology::read_limited(reader, &file)?;
     let value = crate::stream::parse_value(&bytes, crate::stream::Format::Yaml)
         .map_err(|(line, message)| Error::config(file.clone(), format!("line {}: {message}", line.unwrap_or(1))))?;
     parse(&value).map_err(|(at, message)| Error::config(format!("{file}: {at}"), message))
@@ -338,43 +338,6 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.findings.is_empty()
     }
-
-    /// The report as text: one line per finding, then a summary.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        let mut counts = [0usize; 4];
-        for f in &self.findings {
-            let line = match f {
-                Finding::Unmatched { entry, text } => {
-                    counts[0] += 1;
-                    format!("unmatched:  {entry} {text:?} names nothing in the input")
-                }
-                Finding::Missing { src, to, conns, entry } => {
-                    counts[1] += 1;
-                    format!("missing:    {src} => {to} : {conns} ({entry})")
-                }
-                Finding::Forbidden { src, dst, conns, entry } => {
-                    counts[2] += 1;
-                    format!("forbidden:  {src} => {dst} : {conns} ({entry})")
-                }
-                Finding::Unexpected { src, dst, conns } => {
-                    counts[3] += 1;
-                    format!("unexpected: {src} => {dst} : {conns}")
-                }
-            };
-            out.push_str(&line);
-            out.push('\n');
-        }
-        if self.ok() {
-            out.push_str(&format!("verify: the {} allowed connections match the intent\n", self.connections));
-        } else {
-            out.push_str(&format!(
-                "verify: {} missing, {} unexpected, {} forbidden, {} unmatched\n",
-                counts[1], counts[3], counts[2], counts[0]
-            ));
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -427,8 +390,8 @@ spec:
             "allow:\n- {from: shop/frontend, to: shop/backend, ports: [TCP/8080]}\n- {from: 'shop/frontend[Deployment]', to: external, ports: [443]}\ndeny:\n- {from: '*', to: '169.254.169.254/32', ports: [TCP/80]}\n",
         );
         let r = verify(&t, &i);
-        assert!(r.ok(), "{}", r.text());
-        assert_eq!(r.text(), "verify: the 4 allowed connections match the intent\n");
+        assert!(r.ok(), "{}", crate::analysis::format::text::verify(&r));
+        assert_eq!(crate::analysis::format::text::verify(&r), "verify: the 4 allowed connections match the intent\n");
     }
 
     #[test]
@@ -437,7 +400,7 @@ spec:
         let i = intent(
             "allow:\n- {from: shop/frontend, to: shop/backend, ports: [TCP/8080, TCP/9090]}\n- {from: shop/frontnd, to: shop}\ndeny:\n- {from: shop, to: '169.254.169.254/32'}\n",
         );
-        let text = verify(&t, &i).text();
+        let text = crate::analysis::format::text::verify(&verify(&t, &i));
         assert!(text.contains("unmatched:  allow[1].from \"shop/frontnd\" names nothing in the input\n"), "{text}");
         assert!(
             text.contains("missing:    shop/frontend[Deployment] => shop/backend : TCP 9090 (allow[0])\n"),

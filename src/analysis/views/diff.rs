@@ -2,11 +2,10 @@
 //! workload level. Both inputs are split into the same external ranges (the address blocks of
 //! both), so a range only shows up when what it may do changed.
 
-use super::connectivity::{Direction, Engine, Options};
-use super::ipset::IpSet;
-use super::ports::ConnSet;
-use super::topology::Topology;
-use serde_json::json;
+use crate::analysis::engine::connectivity::{Direction, Engine, Options};
+use crate::analysis::engine::ipset::IpSet;
+use crate::analysis::engine::ports::ConnSet;
+use crate::analysis::engine::topology::Topology;
 use std::collections::BTreeMap;
 
 /// How a connection changed.
@@ -90,40 +89,6 @@ pub fn diff(before: &Topology, after: &Topology) -> Vec<Change> {
         .collect()
 }
 
-/// The changes as text: one line each, then a summary.
-pub fn text(changes: &[Change]) -> String {
-    if changes.is_empty() {
-        return "No connectivity change.\n".into();
-    }
-    let mut out = String::new();
-    let mut counts = [0usize; 3];
-    for c in changes {
-        let kind = c.kind();
-        counts[kind as usize] += 1;
-        let line = match kind {
-            Kind::Added => format!("+ {} => {} : {}", c.src, c.dst, c.after),
-            Kind::Removed => format!("- {} => {} : {}", c.src, c.dst, c.before),
-            Kind::Changed => format!("~ {} => {} : {} -> {}", c.src, c.dst, c.before, c.after),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out.push_str(&format!("{} added, {} removed, {} changed\n", counts[0], counts[1], counts[2]));
-    out
-}
-
-/// The changes as JSON.
-pub fn json(changes: &[Change]) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = changes
-        .iter()
-        .map(|c| {
-            json!({"change": c.kind().as_str(), "src": c.src, "dst": c.dst,
-                   "before": c.before.to_string(), "after": c.after.to_string()})
-        })
-        .collect();
-    json!({ "changes": list })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,7 +121,7 @@ spec:
         let before = Topology::from_bytes(BASE.as_bytes(), "default").unwrap();
         let after = Topology::from_bytes(format!("{BASE}{POLICY}").as_bytes(), "default").unwrap();
         let changes = diff(&before, &after);
-        let t = text(&changes);
+        let t = crate::analysis::format::text::diff(&changes);
         assert!(t.contains("~ ns/a[Deployment] => ns/b[Deployment] : All Connections -> TCP 80\n"), "{t}");
         assert!(t.contains("- 0.0.0.0-255.255.255.255 => ns/b[Deployment] : All Connections\n"), "{t}");
         assert!(t.contains("- ns/b[Deployment] => ns/a[Deployment] : All Connections\n"), "{t}");
@@ -164,7 +129,7 @@ spec:
         assert!(!t.contains("=> 0.0.0.0-9.255.255.255"), "an unchanged range is not listed: {t}");
         assert!(t.ends_with("0 added, 3 removed, 1 changed\n"), "{t}");
         assert!(diff(&after, &after).is_empty());
-        assert_eq!(text(&[]), "No connectivity change.\n");
-        assert_eq!(json(&changes)["changes"][0]["change"], "removed");
+        assert_eq!(crate::analysis::format::text::diff(&[]), "No connectivity change.\n");
+        assert_eq!(crate::analysis::format::json::diff(&changes)["changes"][0]["change"], "removed");
     }
 }

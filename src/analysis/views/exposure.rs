@@ -11,10 +11,10 @@
 //!
 //! Connections with external addresses are listed again in the exposure section, per workload.
 
-use super::connectivity::{Direction, End, Engine, GroupKind, Peer};
 use super::focus::Focus;
-use super::ports::ConnSet;
-use super::topology::NAMESPACE_NAME_LABEL;
+use crate::analysis::engine::connectivity::{Direction, End, Engine, GroupKind, Peer};
+use crate::analysis::engine::ports::ConnSet;
+use crate::analysis::engine::topology::NAMESPACE_NAME_LABEL;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 /// How np-guard names the whole cluster.
@@ -53,7 +53,7 @@ pub struct ExposedWorkload {
 }
 
 /// Computes the exposure of every (focus) workload; the engine must have been built with
-/// [`super::connectivity::Options::exposure`].
+/// [`crate::analysis::engine::connectivity::Options::exposure`].
 pub fn exposure(engine: &Engine, focus: &Focus) -> Vec<ExposedWorkload> {
     let topology = engine.topology;
     let focus_conn = focus.conn_set();

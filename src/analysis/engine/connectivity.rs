@@ -27,10 +27,10 @@
 //! only by rules that admit every pod.
 
 use super::admin::{Action, AdminPeer, PodsOf};
+use super::index::{Canonical, Index};
 use super::ingress;
 use super::ipset::{self, Family, IpRange, IpSet};
 use super::ports::ConnSet;
-use super::selector_index::{Canonical, Index};
 use super::topology::Topology;
 use crate::k8s::selector::Labels;
 use crate::model::policy as semantics;
