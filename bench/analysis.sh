@@ -6,6 +6,13 @@
 #   2. The largest real chart of ../shared/corpus/charts (kube-prometheus-stack-crds.yaml, 5.2 MB)
 #      and the largest one with its own NetworkPolicies (argo-cd-ha-np.yaml, 2.0 MB): the workload
 #      level, `netfence matrix --level workload -o connlist` against `nca --connectivity`.
+#   3. How netfence's cost grows: the generated families of bench/analysis_families.py at 1x, 2x,
+#      4x and 8x their base size (rich: one namespace, N workloads and N matchExpressions
+#      policies, `matrix -o connlist` and `verify`; namespaces: N namespaces, the namespace
+#      matrix; cluster: N workloads in N/25 namespaces with N+2N/25 NetworkPolicies, 3
+#      AdminNetworkPolicies and a BaselineAdminNetworkPolicy, `matrix -o connlist`, the
+#      namespace matrix and `check`), one run each: wall and CPU time, peak RSS, and the growth
+#      against the previous size (2.0 is linear).
 # Reported: wall time (mean of N runs for netfence, one run for NCA), peak RSS, and the ratio.
 #
 # NCA cannot read the corpus as it is (see nca_input below), so both tools get the same
@@ -14,6 +21,9 @@
 # equals its result on the original.
 #
 # Usage: bench/analysis.sh [--runs N] [--nca-timeout SECONDS] [--nca-memory-gib GIB] [--skip-nca-stress]
+#                         [--scaling-only] [--scale-base K]
+#   --scaling-only runs part 3 alone (no NCA needed); --scale-base multiplies the base sizes
+#   (default 1: rich 1000, namespaces 500, cluster 1000, so 8x is 8000 workloads).
 #   NCA runs once per input, capped at --nca-timeout (default 3600 s) and --nca-memory-gib (16).
 # Tools: NCA from scripts/setup-tools.sh (.tools/nca), GNU time (/usr/bin/time -v), python3.
 set -euo pipefail
@@ -26,25 +36,32 @@ RUNS=5
 NCA_TIMEOUT=3600
 NCA_MEMORY_GIB=16
 SKIP_NCA_STRESS=0
+SCALING_ONLY=0
+SCALE_BASE=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="$2"; shift ;;
     --nca-timeout) NCA_TIMEOUT="$2"; shift ;;
     --nca-memory-gib) NCA_MEMORY_GIB="$2"; shift ;;
     --skip-nca-stress) SKIP_NCA_STRESS=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --scaling-only) SCALING_ONLY=1 ;;
+    --scale-base) SCALE_BASE="$2"; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
 done
 
 die() { echo "bench: $*" >&2; exit 2; }
-[ -f "$STRESS_GZ" ] || die "missing $STRESS_GZ (set NETFENCE_SHARED to the shared folder)"
-NCA="${NETFENCE_NCA:-$ROOT/.tools/nca/bin/nca}"
-[ -x "$NCA" ] || die "NCA not found at $NCA (run scripts/setup-tools.sh)"
-NCA_PYTHON="$(dirname "$NCA")/python3" # NCA's venv has PyYAML
-[ -x "$NCA_PYTHON" ] || die "no python3 beside $NCA"
 [ -x /usr/bin/time ] || die "GNU time is needed for peak RSS: apt-get install time"
+command -v python3 > /dev/null || die "python3 is needed for the generated families"
+NCA="${NETFENCE_NCA:-$ROOT/.tools/nca/bin/nca}"
+if [ "$SCALING_ONLY" = 0 ]; then
+  [ -f "$STRESS_GZ" ] || die "missing $STRESS_GZ (set NETFENCE_SHARED to the shared folder)"
+  [ -x "$NCA" ] || die "NCA not found at $NCA (run scripts/setup-tools.sh)"
+  NCA_PYTHON="$(dirname "$NCA")/python3" # NCA's venv has PyYAML
+  [ -x "$NCA_PYTHON" ] || die "no python3 beside $NCA"
+fi
 
 echo "== building the release binary"
 (cd "$ROOT" && cargo build --release --quiet)
@@ -153,7 +170,8 @@ compare() {
   if grep -q "Skipping templated yaml\|Parse Error" "$WORK/time.txt" "$WORK/out.txt"; then
     die "NCA could not read $name: $(grep -h "Skipping\|Parse Error" "$WORK/time.txt" "$WORK/out.txt" | head -n 1)"
   fi
-  local note="(one run; $(grep -c ' => ' "$WORK/out.txt") connection lines)"
+  local note
+  note="(one run; $(grep -c ' => ' "$WORK/out.txt") connection lines)"
   if [ "$status" = 124 ]; then
     note="(stopped after ${NCA_TIMEOUT} s: at least this)"
   elif [ "$status" != 0 ] && grep -q '^Error: *$' "$WORK/time.txt" "$WORK/out.txt"; then
@@ -175,7 +193,58 @@ compare() {
 echo "== machine"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores;" \
   "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "netfence $("$NETFENCE" --version | awk '{ print $2 }'), $("$NCA" --version 2>&1 | head -n 1)"
+if [ "$SCALING_ONLY" = 0 ]; then
+  echo "netfence $("$NETFENCE" --version | awk '{ print $2 }'), $("$NCA" --version 2>&1 | head -n 1)"
+else
+  echo "netfence $("$NETFENCE" --version | awk '{ print $2 }')"
+fi
+
+
+# measure COMMAND: "wall-s cpu-s peak-MiB" of one run under GNU time (the exit status of
+# `verify` and `check` is a verdict, not a failure).
+measure() {
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/measure.txt" bash -c "$1" > "$WORK/measure-out.txt" 2> /dev/null || true
+  # GNU time writes "Command exited with non-zero status N" first for a verdict exit.
+  tail -n 1 "$WORK/measure.txt" | awk '{ printf "%.2f %.2f %.1f\n", $1, $2 + $3, $4 / 1024 }'
+}
+
+# scaling FAMILY BASE LABEL COMMAND...: the family at 1x, 2x, 4x, 8x BASE; COMMAND with
+# {input} (and {intent} for rich's verify) replaced.
+scaling() {
+  local family=$1 base=$2 label=$3 cmd=$4 k n input prev="" wall cpu rss growth
+  printf '  %-62s %7s %7s %9s %7s %s\n' "$label" "N" "wall s" "CPU s" "peak MiB" "growth"
+  for k in 1 2 4 8; do
+    n=$((base * k * SCALE_BASE))
+    input="$WORK/$family-$n.yaml"
+    [ -f "$input" ] || python3 "$ROOT/bench/analysis_families.py" "$family" "$n" > "$input"
+    [ "$family" != rich ] || [ -f "$WORK/intent-$n.yaml" ] ||
+      python3 "$ROOT/bench/analysis_families.py" rich-intent "$n" > "$WORK/intent-$n.yaml"
+    local run=${cmd//\{input\}/$input}
+    run=${run//\{intent\}/$WORK/intent-$n.yaml}
+    read -r wall cpu rss < <(measure "$run")
+    growth=""
+    [ -z "$prev" ] || growth="$(awk -v a="$cpu" -v b="$prev" 'BEGIN { if (b > 0) printf "x%.2f", a / b }')"
+    printf '  %-62s %7s %7s %9s %7s %s\n' "" "$n" "$wall" "$cpu" "$rss" "$growth"
+    prev=$cpu
+  done
+}
+
+run_scaling() {
+  echo
+  echo "== 3. scaling: generated families at 1x, 2x, 4x, 8x (one run each; growth: CPU time against the previous size)"
+  scaling rich 1000 "rich: matrix --level workload -o connlist" "$NETFENCE matrix --level workload -o connlist {input}"
+  scaling rich 1000 "rich: verify --expect (N allow entries)" "$NETFENCE verify --expect {intent} {input}"
+  scaling namespaces 500 "namespaces: matrix (namespace level; output grows with N^2)" "$NETFENCE matrix {input}"
+  scaling namespaces 500 "namespaces: matrix -o json (namespace level)" "$NETFENCE matrix -o json {input}"
+  scaling cluster 1000 "cluster: matrix --level workload -o connlist" "$NETFENCE matrix --level workload -o connlist {input}"
+  scaling cluster 1000 "cluster: matrix (namespace level)" "$NETFENCE matrix {input}"
+  scaling cluster 1000 "cluster: check" "$NETFENCE check {input}"
+}
+
+if [ "$SCALING_ONLY" = 1 ]; then
+  run_scaling
+  exit 0
+fi
 
 zcat "$STRESS_GZ" > "$WORK/stress-full.yaml"
 WITH_NCA=$((1 - SKIP_NCA_STRESS))
@@ -208,3 +277,5 @@ for chart in kube-prometheus-stack-crds argo-cd-ha-np; do
     die "the connlist of the NCA-readable copy of $chart differs from the original's"
   compare "$chart" "$WORK/$chart.yaml" "--level workload -o connlist"
 done
+
+run_scaling

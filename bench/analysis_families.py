@@ -7,6 +7,7 @@ argument, N the scale:
                family issue 14 measured as O(n^3), with a few hundred bytes of output;
   namespaces N N namespaces of 3 workloads, default-deny + allow-DNS + one allow rule each:
                the namespace matrix of issue 14 (2.7 GB at 3000);
+  rich-intent N  a `netfence verify` intent for `rich N` (N allow entries and a deny entry);
   cluster N    a cluster-scale platform: N/25 namespaces of 25 workloads (N workloads), per
                namespace a default-deny and an allow-DNS policy, one policy per workload
                (its ingress from two neighbours, egress to the next namespace's frontend), and
@@ -124,7 +125,17 @@ def cluster(n):
     return docs
 
 
-FAMILIES = {"rich": rich, "namespaces": namespaces, "cluster": cluster}
+def rich_intent(n):
+    """A verify intent for `rich N`: each workload reaches its successor on TCP/8080 (what the
+    egress rules aim at), nothing reaches the metadata address."""
+    lines = ["apiVersion: netfence.dev/v1alpha1\nkind: ConnectivityIntent\nexhaustive: true\nallow:\n"]
+    for i in range(n):
+        lines.append(f"- {{from: scale/w{i}, to: scale/w{(i + 1) % n}, ports: [TCP/8080]}}\n")
+    lines.append("deny:\n- {from: '*', to: 169.254.169.254/32}\n")
+    return ["".join(lines)]
+
+
+FAMILIES = {"rich": rich, "rich-intent": rich_intent, "namespaces": namespaces, "cluster": cluster}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in FAMILIES:

@@ -1270,6 +1270,14 @@ impl Engine<'_> {
                 ingress_rules.push((rule, targets));
             }
         }
+        // The ingress rules admitting each source, from the rules' own peer sets (no pass over
+        // every rule per source).
+        let mut admitting: Vec<Vec<usize>> = vec![Vec::new(); self.real_groups];
+        for (i, (rule, _)) in ingress_rules.iter().enumerate() {
+            for s in rule.groups.iter().filter(|s| *s < self.real_groups) {
+                admitting[s].push(i);
+            }
+        }
         // Egress candidates depend on the side specification only: computed once per spec.
         let mut egress_candidates: HashMap<u32, Bits> = HashMap::new();
         for &s in &real {
@@ -1278,10 +1286,8 @@ impl Engine<'_> {
                 egress_candidates.entry(spec).or_insert_with(|| self.egress_candidates(s, &all)).clone();
             if !candidates.is_empty() {
                 let mut reachable = open_ingress.clone();
-                for (rule, targets) in &ingress_rules {
-                    if rule.groups.get(s) {
-                        reachable.or(targets);
-                    }
+                for &i in &admitting[s] {
+                    reachable.or(ingress_rules[i].1);
                 }
                 candidates.and(&reachable);
             }

@@ -236,7 +236,100 @@ pub struct Report {
     pub connections: usize,
 }
 
-/// Checks the connectivity of `topology` against `intent`.
+/// Where the peers a pattern names are found without scanning every peer: workloads by
+/// namespace and by (namespace, name), the external ranges, whether the ingress controller
+/// takes part.
+struct Peers<'t> {
+    in_namespace: HashMap<&'t str, Vec<usize>>,
+    named: HashMap<(&'t str, &'t str), Vec<usize>>,
+    workloads: usize,
+}
+
+impl<'t> Peers<'t> {
+    fn new(topology: &'t Topology) -> Peers<'t> {
+        let mut peers =
+            Peers { in_namespace: HashMap::new(), named: HashMap::new(), workloads: topology.workloads.len() };
+        for (i, w) in topology.workloads.iter().enumerate() {
+            peers.in_namespace.entry(w.namespace.as_str()).or_default().push(i);
+            peers.named.entry((w.namespace.as_str(), w.name.as_str())).or_default().push(i);
+        }
+        peers
+    }
+
+    /// The peers among `externals` (and the controller, when `controller`) `pattern` names.
+    fn resolve(&self, engine: &Engine, pattern: &Pattern, externals: &[Peer], controller: bool) -> Vec<Peer> {
+        let workloads = |list: Option<&Vec<usize>>| list.into_iter().flatten().map(|w| Peer::Workload(*w)).collect();
+        match pattern {
+            Pattern::Any => {
+                let mut all: Vec<Peer> =
+                    (0..self.workloads).map(Peer::Workload).chain(externals.iter().copied()).collect();
+                if controller {
+                    all.push(Peer::IngressController);
+                }
+                all
+            }
+            Pattern::External(_) => externals.iter().copied().filter(|p| pattern.matches(engine, *p)).collect(),
+            Pattern::IngressController if controller => vec![Peer::IngressController],
+            Pattern::IngressController => Vec::new(),
+            Pattern::Namespace(ns) => workloads(self.in_namespace.get(ns.as_str())),
+            Pattern::Workload { namespace, name, .. } => {
+                let list = self.named.get(&(namespace.as_str(), name.as_str()));
+                list.into_iter().flatten().map(|w| Peer::Workload(*w)).filter(|p| pattern.matches(engine, *p)).collect()
+            }
+        }
+    }
+}
+
+/// Entries indexed by what their `from` names, so a connection meets only the entries that may
+/// match its source.
+#[derive(Default)]
+struct BySource {
+    any: Vec<usize>,
+    external: Vec<usize>,
+    controller: Vec<usize>,
+    namespace: HashMap<String, Vec<usize>>,
+    workload: HashMap<(String, String), Vec<usize>>,
+}
+
+impl BySource {
+    fn new(entries: &[(Pattern, Pattern, ConnSet)]) -> BySource {
+        let mut by = BySource::default();
+        for (i, (from, _, _)) in entries.iter().enumerate() {
+            match from {
+                Pattern::Any => by.any.push(i),
+                Pattern::External(_) => by.external.push(i),
+                Pattern::IngressController => by.controller.push(i),
+                Pattern::Namespace(ns) => by.namespace.entry(ns.clone()).or_default().push(i),
+                Pattern::Workload { namespace, name, .. } => {
+                    by.workload.entry((namespace.clone(), name.clone())).or_default().push(i)
+                }
+            }
+        }
+        by
+    }
+
+    /// The entries whose `from` may match `src` (in entry order).
+    fn candidates(&self, engine: &Engine, src: Peer) -> Vec<usize> {
+        let mut out = self.any.clone();
+        match src {
+            Peer::External(_) => out.extend(&self.external),
+            Peer::IngressController => out.extend(&self.controller),
+            Peer::Workload(w) => {
+                let wl = &engine.topology.workloads[w];
+                out.extend(self.namespace.get(&wl.namespace).into_iter().flatten());
+                let key = (wl.namespace.clone(), wl.name.clone());
+                out.extend(self.workload.get(&key).into_iter().flatten());
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Checks the connectivity of `topology` against `intent`. The cost grows with the input, the
+/// intent and the connections, not with their products: the peers an entry names are looked
+/// up, a source's connections are found through its own list, and a connection meets only the
+/// entries naming its source.
 pub fn verify(topology: &Topology, intent: &Intent) -> Report {
     let parse = |edges: &[Edge]| -> Vec<(Pattern, Pattern, ConnSet)> {
         edges.iter().map(|e| (Pattern::parse(&e.from), Pattern::parse(&e.to), e.conns().unwrap_or_default())).collect()
@@ -255,19 +348,20 @@ pub fn verify(topology: &Topology, intent: &Intent) -> Report {
     let options = Options { extra_source_blocks: cidrs.clone(), extra_destination_blocks: cidrs, ..Options::default() };
     let engine = Engine::new(topology, &options);
     let connections = engine.connections();
-    let allowed: HashMap<(Peer, Peer), &ConnSet> = connections.iter().map(|c| ((c.src, c.dst), &c.conns)).collect();
-    let workloads = (0..topology.workloads.len()).map(Peer::Workload);
-    let mut sources: Vec<Peer> = workloads.clone().chain(engine.sources().iter().map(|r| Peer::External(*r))).collect();
-    if connections.iter().any(|c| c.src == Peer::IngressController) {
-        sources.push(Peer::IngressController);
+    let mut outgoing: HashMap<Peer, Vec<(Peer, &ConnSet)>> = HashMap::new();
+    for c in &connections {
+        outgoing.entry(c.src).or_default().push((c.dst, &c.conns));
     }
-    let destinations: Vec<Peer> = workloads.chain(engine.destinations().iter().map(|r| Peer::External(*r))).collect();
+    let controller = connections.iter().any(|c| c.src == Peer::IngressController);
+    let sources: Vec<Peer> = engine.sources().iter().map(|r| Peer::External(*r)).collect();
+    let destinations: Vec<Peer> = engine.destinations().iter().map(|r| Peer::External(*r)).collect();
+    let peers = Peers::new(topology);
     let mut report = Report { connections: connections.len(), ..Report::default() };
     let mut missing = Vec::new();
     for (list, entries, edges) in [("allow", &allow, &intent.allow), ("deny", &deny, &intent.deny)] {
         for (i, (from, to, want)) in entries.iter().enumerate() {
-            let srcs: Vec<Peer> = sources.iter().copied().filter(|p| from.matches(&engine, *p)).collect();
-            let dsts: Vec<Peer> = destinations.iter().copied().filter(|p| to.matches(&engine, *p)).collect();
+            let srcs = peers.resolve(&engine, from, &sources, controller);
+            let dsts = peers.resolve(&engine, to, &destinations, false);
             for (side, found, text) in [("from", &srcs, &edges[i].from), ("to", &dsts, &edges[i].to)] {
                 if found.is_empty() {
                     report
@@ -280,8 +374,8 @@ pub fn verify(topology: &Topology, intent: &Intent) -> Report {
             }
             for &s in &srcs {
                 let mut reach = ConnSet::none();
-                for &d in dsts.iter().filter(|d| **d != s) {
-                    if let Some(c) = allowed.get(&(s, d)) {
+                for (d, c) in outgoing.get(&s).into_iter().flatten() {
+                    if *d != s && to.matches(&engine, *d) {
                         reach.union_with(c);
                     }
                 }
@@ -298,9 +392,11 @@ pub fn verify(topology: &Topology, intent: &Intent) -> Report {
         }
     }
     report.findings.extend(missing);
+    let (allow_by_source, deny_by_source) = (BySource::new(&allow), BySource::new(&deny));
     let mut unexpected = Vec::new();
     for c in &connections {
-        for (i, (from, to, forbidden)) in deny.iter().enumerate() {
+        for i in deny_by_source.candidates(&engine, c.src) {
+            let (from, to, forbidden) = &deny[i];
             let hit = c.conns.intersection(forbidden);
             if from.matches(&engine, c.src) && to.matches(&engine, c.dst) && !hit.is_empty() {
                 report.findings.push(Finding::Forbidden {
@@ -313,7 +409,8 @@ pub fn verify(topology: &Topology, intent: &Intent) -> Report {
         }
         if intent.exhaustive {
             let mut covered = ConnSet::none();
-            for (from, to, ports) in &allow {
+            for i in allow_by_source.candidates(&engine, c.src) {
+                let (from, to, ports) = &allow[i];
                 if from.matches(&engine, c.src) && to.matches(&engine, c.dst) {
                     covered.union_with(ports);
                 }
@@ -328,7 +425,7 @@ pub fn verify(topology: &Topology, intent: &Intent) -> Report {
             }
         }
     }
-    unexpected.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    unexpected.sort_by_cached_key(|f| format!("{f:?}"));
     report.findings.extend(unexpected);
     report
 }
