@@ -351,3 +351,93 @@ fn directories_are_read_like_np_guard_reads_them() {
         assert!(stderr(&zero).contains("larger than 256 MiB"), "{}", stderr(&zero));
     }
 }
+
+#[test]
+fn the_readme_admin_example() {
+    // examples/admin/cluster.yaml and the outputs the README's "Admin network policies" and
+    // "Exposure and focus" sections show.
+    let example = "examples/admin/cluster.yaml";
+    let m = netfence(&["matrix", example]);
+    assert_eq!(m.status.code(), Some(0), "{}", stderr(&m));
+    assert_eq!(
+        stdout(&m),
+        "FROM \\ TO   monitoring  tenant-a        tenant-b  external  DNS\n\
+         monitoring              TCP 9100,9187   TCP 9100  all       TCP 53,5353,UDP 53,5353\n\
+         tenant-a    all         TCP 5432 (1/2)  -         all       TCP 53,5353,UDP 53,5353\n\
+         tenant-b    all         -                         all       TCP 53,5353,UDP 53,5353\n\
+         external    all         all (1/2)       all\n\n\
+         DNS: to kube-system pods labelled k8s-app=kube-dns (assumed: none in the input), ports 53 and 5353; (k/n): k of the n workloads\n"
+    );
+    let denied = stdout(&netfence(&["explain", "tenant-b/web", "tenant-a/web", example]));
+    assert!(denied.contains("rule \"deny-tenant-b\" (ingress[0]) denies All Connections"), "{denied}");
+    let passed = stdout(&netfence(&["explain", "tenant-a/web", "tenant-a/db", "--port", "5432", example]));
+    assert!(
+        passed.lines().last().is_some_and(|l| l.starts_with("Ingress decision on TCP/5432: [ANP] tenant-a-guard")
+            && l.contains(
+                "rule \"db-is-tenant-business\" (ingress[1]) passes (to the NetworkPolicies); then tenant-a/db"
+            )
+            && l.ends_with("ingress[0] allows it.")),
+        "{passed}"
+    );
+    // diff: the same file without its baseline, then with it.
+    let text = std::fs::read_to_string(common::repo_root().join(example)).unwrap();
+    let cut = text.find("# Below the NetworkPolicies").unwrap();
+    let before = common::scratch_dir("admin-example").join("without-baseline.yaml");
+    std::fs::write(&before, &text[..cut]).unwrap();
+    let d = netfence(&["diff", before.to_str().unwrap(), example]);
+    assert_eq!(d.status.code(), Some(1));
+    assert_eq!(
+        stdout(&d),
+        "~ monitoring/prometheus[Deployment] => tenant-a/web[Deployment] : All Connections -> TCP 9100\n\
+         ~ monitoring/prometheus[Deployment] => tenant-b/web[Deployment] : All Connections -> TCP 9100\n\
+         - tenant-a/db[Deployment] => tenant-a/web[Deployment] : All Connections\n\
+         - tenant-a/db[Deployment] => tenant-b/web[Deployment] : All Connections\n\
+         - tenant-a/web[Deployment] => tenant-b/web[Deployment] : All Connections\n\
+         0 added, 3 removed, 2 changed\n"
+    );
+    let exposure = netfence(&["matrix", "--exposure", "--focus-workload", "tenant-a/db", example]);
+    assert_eq!(
+        stdout(&exposure),
+        "monitoring/prometheus[Deployment] => tenant-a/db[Deployment] : TCP 9187\n\
+         tenant-a/db[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         tenant-a/db[Deployment] => monitoring/prometheus[Deployment] : All Connections\n\
+         tenant-a/web[Deployment] => tenant-a/db[Deployment] : TCP 5432\n\n\
+         Exposure Analysis Result:\n\
+         Egress Exposure:\n\
+         tenant-a/db[Deployment] \t=> \t0.0.0.0-255.255.255.255[External] : All Connections\n\
+         tenant-a/db[Deployment] \t=> \tentire-cluster : All Connections\n\n\
+         Ingress Exposure:\n\
+         tenant-a/db[Deployment] \t<= \tmonitoring/[all pods] : TCP 9187\n\n\
+         Workloads not protected by network policies:\n\
+         tenant-a/db[Deployment] is not protected on Egress\n"
+    );
+    let focus = netfence(&[
+        "matrix",
+        "-o",
+        "connlist",
+        "--focus-workload",
+        "web",
+        "--focus-direction",
+        "ingress",
+        "--focus-conn",
+        "tcp-9100",
+        example,
+    ]);
+    assert_eq!(
+        stdout(&focus),
+        "Permitted connections on TCP 9100:\n\
+         0.0.0.0-255.255.255.255[External] => tenant-a/web[Deployment]\n\
+         0.0.0.0-255.255.255.255[External] => tenant-b/web[Deployment]\n\
+         monitoring/prometheus[Deployment] => tenant-a/web[Deployment]\n\
+         monitoring/prometheus[Deployment] => tenant-b/web[Deployment]\n"
+    );
+    // A file the analysis refuses: the file first, and how many more problems check lists.
+    let refused = netfence(&["matrix", "examples/lint/risky-admin.yaml"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(
+        err.starts_with("netfence: examples/lint/risky-admin.yaml: document 10 (BaselineAdminNetworkPolicy/default)")
+            && err.trim_end().ends_with("(and 2 more: `netfence check` lists them)"),
+        "{err}"
+    );
+}

@@ -114,14 +114,12 @@ pub enum ProblemKind {
 }
 
 impl Problem {
-    /// The problem as an input error.
+    /// The problem as an input error, naming the file first as errors about files' content do.
     pub fn error(&self) -> Error {
-        Error::Input {
-            doc: self.origin.doc.clone(),
-            message: match &self.origin.file {
-                Some(f) => format!("{f}: {}: {}", self.subject, self.message),
-                None => format!("{}: {}", self.subject, self.message),
-            },
+        let message = format!("{}: {}", self.subject, self.message);
+        match &self.origin.file {
+            Some(f) => Error::Config { path: f.clone(), message: format!("{}: {message}", self.origin.doc) },
+            None => Error::Input { doc: self.origin.doc.clone(), message },
         }
     }
 }
@@ -344,10 +342,17 @@ impl Topology {
 
     /// The first problem as an error, for the commands that cannot analyse such input.
     pub fn analysable(&self) -> Result<()> {
-        match self.problems.first() {
-            Some(p) => Err(p.error()),
-            None => Ok(()),
+        let Some(p) = self.problems.first() else { return Ok(()) };
+        let more = self.problems.len() - 1;
+        if more == 0 {
+            return Err(p.error());
         }
+        let also = format!(" (and {more} more: `netfence check` lists them)");
+        Err(match p.error() {
+            Error::Input { doc, message } => Error::Input { doc, message: message + &also },
+            Error::Config { path, message } => Error::Config { path, message: message + &also },
+            e => e,
+        })
     }
 
     /// Reads one manifest stream (for tests and library use).

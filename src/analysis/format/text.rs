@@ -84,22 +84,28 @@ fn decider(e: &Explanation, side: &Side, protocol: Protocol, port: u16) -> Strin
             verb(hit.action)
         )
     };
-    if let Some(hit) = side.admin.iter().find(|h| h.conns.contains(protocol, port)) {
-        return admin(hit);
-    }
-    if side.isolated() {
-        for hit in &side.policies {
-            if let Some(rule) = hit.rules.iter().find(|r| r.conns.contains(protocol, port)) {
-                let RuleSource::Network { index, .. } = rule.source else { continue };
-                return format!("{} {}[{index}] allows it", e.policy_names[hit.policy], side.direction);
+    // A Pass hands the connection to the tiers below: name it, then what decided there.
+    let passed = match side.admin.iter().find(|h| h.conns.contains(protocol, port)) {
+        Some(hit) if hit.action != Action::Pass => return admin(hit),
+        Some(hit) => format!("{}; then ", admin(hit)),
+        None => String::new(),
+    };
+    let lower = || {
+        if side.isolated() {
+            for hit in &side.policies {
+                if let Some(rule) = hit.rules.iter().find(|r| r.conns.contains(protocol, port)) {
+                    let RuleSource::Network { index, .. } = rule.source else { continue };
+                    return format!("{} {}[{index}] allows it", e.policy_names[hit.policy], side.direction);
+                }
             }
+            return "no rule of the NetworkPolicies isolating the pod allows it".into();
         }
-        return "no rule of the NetworkPolicies isolating the pod allows it".into();
-    }
-    if let Some(hit) = side.baseline.iter().find(|h| h.conns.contains(protocol, port)) {
-        return admin(hit);
-    }
-    "no policy restricts it (allowed by default)".into()
+        if let Some(hit) = side.baseline.iter().find(|h| h.conns.contains(protocol, port)) {
+            return admin(hit);
+        }
+        "no policy restricts it (allowed by default)".into()
+    };
+    format!("{passed}{}", lower())
 }
 
 fn side_text(e: &Explanation, out: &mut String, side: &Side, subject: &str, other: &str, is_address: bool) {
