@@ -7,7 +7,7 @@
 //! each golden file doubles as an idempotence check.
 
 use netfence::config::{values, Config};
-use netfence::render::{render, RenderOptions};
+use netfence::run::{render, RenderOptions};
 use std::path::{Path, PathBuf};
 
 fn golden_root() -> PathBuf {

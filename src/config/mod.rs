@@ -136,6 +136,18 @@ pub enum DnsProfile {
     Custom,
 }
 
+impl DnsProfile {
+    /// The name the configuration uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsProfile::KubeDns => "kube-dns",
+            DnsProfile::NodeLocal => "node-local",
+            DnsProfile::Openshift => "openshift",
+            DnsProfile::Custom => "custom",
+        }
+    }
+}
+
 /// The `dns` settings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]

@@ -9,7 +9,6 @@ use crate::model::Model;
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::{json, Value};
 
 /// A set of pods: all pods of `namespace` matching `selector`.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +24,28 @@ pub struct Pods {
 }
 
 impl Pods {
+    /// All pods of `namespace` matching `selector`.
+    pub fn new(namespace: &str, selector: LabelSelector) -> Pods {
+        Pods { namespace: namespace.to_string(), selector, workload: None, ports: vec![] }
+    }
+
+    /// How a reason names these pods: `shop/web` (a workload), `namespace shop`, or
+    /// `pods app=web in shop`.
+    pub fn describe(&self) -> String {
+        if let Some(w) = &self.workload {
+            return format!("{}/{w}", self.namespace);
+        }
+        if selector::is_empty(&self.selector) {
+            return format!("namespace {}", self.namespace);
+        }
+        let mut parts: Vec<String> =
+            self.selector.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+        for e in self.selector.match_expressions.iter().flatten() {
+            parts.push(format!("{} {} {:?}", e.key, e.operator, e.values.clone().unwrap_or_default()));
+        }
+        format!("pods {} in {}", parts.join(","), self.namespace)
+    }
+
     /// A key that identifies the pod set: namespace plus the selector's JSON.
     pub fn key(&self) -> (String, String) {
         (self.namespace.clone(), serde_json::to_string(&self.selector).unwrap_or_default())
@@ -54,11 +75,6 @@ impl Pods {
             slug = format!("{slug}-sel{:08x}", fnv(&self.key().1));
         }
         slug.trim_matches('-').chars().take(40).collect::<String>().trim_matches('-').to_string()
-    }
-
-    /// The policy spec's `podSelector` for these pods.
-    pub fn pod_selector_value(&self) -> Value {
-        serde_json::to_value(&self.selector).unwrap_or_else(|_| json!({}))
     }
 }
 
