@@ -1,7 +1,7 @@
 //! netfence adds the network isolation every chart forgets, where rendered manifests flow:
 //! as a Helm post-renderer, a kustomize/kpt KRM function, or inside an Argo CD plugin.
 //!
-//! Layers, bottom to top (each uses only those above it in this list):
+//! Layers, in the order to read them (each uses only the ones listed before it):
 //! - [`error`]: the error type and exit codes;
 //! - [`k8s`]: Kubernetes well-knowns (labels, DNS deployments, private ranges, API server
 //!   ports), label selectors parsed once, and the API server's NetworkPolicy rules;

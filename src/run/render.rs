@@ -119,3 +119,77 @@ fn object_value(stream: &Stream, model: &Model, i: usize) -> Result<Value> {
         None => doc,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Action;
+    use crate::stream::Format;
+    use std::path::Path;
+
+    /// The documents of a stream as parsed values, in order (comment-only chunks left out).
+    fn documents(bytes: &[u8]) -> Vec<Value> {
+        let stream = Stream::parse(bytes).expect("a valid stream");
+        stream.docs.iter().filter(|d| d.header.is_some()).map(|d| d.value(stream.format).expect("parses")).collect()
+    }
+
+    fn config(yaml: &str) -> Config {
+        let value = crate::stream::parse_value(yaml.as_bytes(), Format::Yaml).expect("valid YAML");
+        Config::from_value(value, "networkPolicy").expect("a valid config")
+    }
+
+    /// Renders `input` with a report and checks it against the output: every patch turns the
+    /// input document (as parsed) into the output document exactly, and every added document is
+    /// reported. Returns the output and the number of (changed or updated, added) entries.
+    fn check_report(name: &str, input: &[u8], config: &Config) -> (Vec<u8>, usize, usize) {
+        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone() };
+        let rendered = render_with(input, &options, Extras { report: true, check: false })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let output = rendered.to_bytes();
+        let report = rendered.report.expect("asked for");
+        let (before, after) = (documents(input), documents(&output));
+        let mut changed = 0;
+        for e in report.changes.iter().filter(|e| e.action != Action::Added) {
+            let i = e.document.expect("a changed document has its index") - 1;
+            let patched = crate::core::patch::apply(&before[i], e.patch.as_ref().expect("a patch")).expect("applies");
+            assert_eq!(patched, after[i], "{name}: the patch of document {} does not reproduce it", i + 1);
+            assert!(!e.reason.is_empty(), "{name}: document {} changed without a reason", i + 1);
+            changed += 1;
+        }
+        let added = report.changes.iter().filter(|e| e.action == Action::Added).count();
+        assert_eq!(after.len(), before.len() + added, "{name}: every added document is reported");
+        // Documents the report does not name are unchanged.
+        let named: Vec<usize> = report.changes.iter().filter_map(|e| e.document).collect();
+        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+            assert!(named.contains(&(i + 1)) || b == a, "{name}: document {} changed but is not reported", i + 1);
+        }
+        (output, changed, added)
+    }
+
+    #[test]
+    fn report_patches_reproduce_the_output_on_the_corpus() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/charts");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e} (the shared corpus is expected next to the repository)", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 30, "expected the chart corpus in {}", dir.display());
+        let extra = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}], ports: [{port: 5432}]}]");
+        let narrower =
+            config("egress: [{to: [{ipBlock: {cidr: 10.30.0.0/16}}]}]\ndefaultDeny: {policyTypes: [Egress]}");
+        let (mut changed, mut added, mut updated) = (0, 0, 0);
+        for file in &files {
+            let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let input = std::fs::read(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (output, c_changed, c_added) = check_report(&name, &input, &Config::default());
+            // A second run with another configuration regenerates netfence's own policies:
+            // `updated` entries, whose patches must reproduce the output too.
+            let (_, again, _) = check_report(&name, &output, &narrower);
+            let (_, e_changed, e_added) = check_report(&name, &input, &extra);
+            (changed, added, updated) = (changed + c_changed + e_changed, added + c_added + e_added, updated + again);
+        }
+        assert!(changed > 50 && added > 100 && updated > 30, "changed {changed}, added {added}, updated {updated}");
+    }
+}

@@ -38,8 +38,11 @@ pub fn plan(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Plan 
     let mut out = Vec::new();
     for ns in model.namespace_names().filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns)) {
         // Directions some namespace-wide deny-all policy already covers need no new policy.
+        // netfence's own policies of an earlier run do not count: they are regenerated (else a
+        // changed configuration would flip them back and forth between runs).
+        let theirs = || model.policies_in(ns).filter(|p| !p.managed);
         let missing: Vec<PolicyType> =
-            types.iter().copied().filter(|t| !model.policies_in(ns).any(|p| denies_all(&p.spec, *t))).collect();
+            types.iter().copied().filter(|t| !theirs().any(|p| denies_all(&p.spec, *t))).collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|t| t.as_str()).collect();
             let spec = NetworkPolicySpec {
@@ -51,8 +54,9 @@ pub fn plan(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Plan 
             out.push(NewPolicy::new(ns, DEFAULT_DENY, spec, reason));
         }
         if let Some(rule) = dns_rule {
-            let existing = model.policies_in(ns).map(|p| &p.spec);
-            if cfg.policy_types.contains(&PolicyType::Egress) && !dns::is_baseline_among(existing, rule, ns) {
+            if cfg.policy_types.contains(&PolicyType::Egress)
+                && !dns::is_baseline_among(theirs().map(|p| &p.spec), rule, ns)
+            {
                 let spec = NetworkPolicySpec {
                     pod_selector: Some(Default::default()),
                     policy_types: Some(vec!["Egress".into()]),

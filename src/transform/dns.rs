@@ -159,10 +159,11 @@ pub fn is_baseline_among<'a>(
     })
 }
 
-/// The namespaces that have an allow-DNS baseline among the input's policies or `generated`.
+/// The namespaces that have an allow-DNS baseline among the input's policies or `generated`
+/// (netfence's own policies of an earlier run count as regenerated, i.e. as in `generated`).
 fn baselines(model: &Model, generated: &[NewPolicy], rule: &DnsRule) -> HashSet<String> {
     let mut by_ns: HashMap<&str, Vec<&NetworkPolicySpec>> = HashMap::new();
-    for p in &model.policies {
+    for p in model.policies.iter().filter(|p| !p.managed) {
         by_ns.entry(&p.namespace).or_default().push(&p.spec);
     }
     for g in generated {
@@ -213,4 +214,56 @@ pub fn complete(model: &Model, rule: &DnsRule, mut generated: Vec<NewPolicy>) ->
         }
     }
     generated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::transform::default_deny;
+    use crate::transform::testing::{config, model};
+
+    const INPUT: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: a}\nspec: {podSelector: {matchLabels: {app: api}}, policyTypes: [Egress], egress: [{ports: [{port: 5432}]}]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: a}\nspec: {podSelector: {matchLabels: {app: open}}, policyTypes: [Egress], egress: [{}]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec: {podSelector: {}, policyTypes: [Egress]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: ingress, namespace: a}\nspec: {podSelector: {}}\n";
+
+    #[test]
+    fn input_policies_that_restrict_egress_without_dns_get_the_rule() {
+        let m = model(INPUT);
+        let rule = DnsRule::new(&Dns::default());
+        // Without a baseline, the namespace-wide deny-all needs the rule too.
+        let edited: Vec<usize> = plan(&m, &rule, &[]).edits.iter().map(|e| e.policy).collect();
+        assert_eq!(edited, [0, 2], "api and deny; `open` allows everything, `ingress` leaves egress open");
+        // With the allow-DNS baseline default-deny generates, the deny-all is left alone.
+        let baseline = default_deny::plan(&m, &Config::default(), Some(&rule)).policies;
+        let p = plan(&m, &rule, &baseline);
+        assert_eq!(p.edits.len(), 1);
+        assert_eq!(p.edits[0].change, Change::AppendEgress(vec![rule.rule.clone()]));
+        assert_eq!(p.edits[0].reason, "egress restricted without DNS: added the DNS rule (profile kube-dns)");
+    }
+
+    #[test]
+    fn generated_policies_get_it_first_and_profiles_differ() {
+        let m = model(INPUT);
+        let rule = DnsRule::new(&config("dns: {profile: openshift}").dns);
+        let spec = NetworkPolicySpec {
+            pod_selector: Some(Default::default()),
+            policy_types: Some(vec!["Egress".into()]),
+            egress: Some(vec![Default::default()]),
+            ..Default::default()
+        };
+        let mut restricted = spec.clone();
+        restricted.pod_selector = Some(crate::k8s::selector::from_labels([("app", "x")]));
+        let db = NetworkPolicyPeer {
+            pod_selector: Some(crate::k8s::selector::from_labels([("app", "db")])),
+            ..Default::default()
+        };
+        restricted.egress = Some(vec![NetworkPolicyEgressRule { ports: None, to: Some(vec![db]) }]);
+        let done = complete(&m, &rule, vec![NewPolicy::new("a", "x", restricted, "r".into())]);
+        let egress = done[0].spec.egress.as_ref().unwrap();
+        assert_eq!((egress.len(), &egress[0]), (2, &rule.rule));
+        assert_eq!(rule.describe(), "profile openshift");
+        assert!(rule.allowed_by(&spec, "a"), "egress: [{{}}] allows DNS");
+    }
 }
