@@ -1,6 +1,7 @@
 //! The typed view of a render that transforms and analysis share: which objects exist, in which
-//! namespaces, and the NetworkPolicies (as editable JSON plus a typed spec for reasoning).
-//! Built once per run from a [`Stream`].
+//! namespaces, the workloads, and the NetworkPolicies (their JSON as read, a typed spec and a
+//! parsed pod selector, indexed by namespace). Built once per run from a [`Stream`] or a
+//! ResourceList's items, and never edited by the transforms.
 
 pub mod policy;
 pub mod scope;
