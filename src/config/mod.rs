@@ -100,6 +100,10 @@ impl Config {
                 "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
             ));
         }
+        for (i, edge) in self.allow.iter().enumerate() {
+            edge.from.validate(&format!("{prefix}.allow[{i}].from"), false)?;
+            edge.to.validate(&format!("{prefix}.allow[{i}].to"), false)?;
+        }
         for (i, entry) in self.external_egress.iter().enumerate() {
             entry.validate(&format!("{prefix}.externalEgress[{i}]"))?;
         }

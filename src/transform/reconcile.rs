@@ -24,8 +24,7 @@ pub fn reconcile(model: &Model, named: Vec<Named>) -> (Vec<Named>, Vec<Edit>) {
                 let merged = regenerated(existing, &n.value);
                 if &merged != existing {
                     tracing::debug!(namespace = %n.namespace, policy = %n.name, "updating a policy of an earlier run");
-                    let reason =
-                        format!("regenerated (netfence's policy of an earlier run): {}", n.reasons.join("; "));
+                    let reason = format!("regenerated (netfence's policy of an earlier run): {}", n.reasons.join("; "));
                     updates.push(Edit { policy: i, change: Change::Replace(merged), reason });
                 }
             }
