@@ -126,8 +126,8 @@ impl ExternalEgress {
     }
 
     pub(super) fn validate(&self, path: &str) -> Result<()> {
-        self.side().validate(path, true)?;
-        self.except_ranges(path).map(drop)
+        self.except_ranges(path)?;
+        self.side().validate(path, true)
     }
 
     /// The pods this allowance is for, as a [`Side`].
@@ -173,14 +173,14 @@ pub struct PortForward {
 
 impl KubeApi {
     pub(super) fn validate(&self, path: &str) -> Result<()> {
-        for (i, side) in self.from.iter().enumerate() {
-            side.validate(&format!("{path}.from[{i}]"), true)?;
-        }
         if !self.from.is_empty() && self.cidrs.is_empty() {
             return Err(Error::config(
                 format!("{path}.cidrs"),
                 "required when kubeApi.from is set (the API server's addresses)",
             ));
+        }
+        for (i, side) in self.from.iter().enumerate() {
+            side.validate(&format!("{path}.from[{i}]"), true)?;
         }
         Ok(())
     }
