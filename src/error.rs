@@ -7,7 +7,8 @@ use std::fmt;
 pub struct DocRef {
     /// 1-based position of the document in the stream.
     pub index: usize,
-    /// 1-based line where the document (or the offending token) is.
+    /// 1-based line where the document (or the offending token) is; 0 for a document
+    /// netfence added.
     pub line: usize,
     /// `Kind/name` when known.
     pub id: Option<String>,
@@ -19,7 +20,11 @@ impl fmt::Display for DocRef {
         if let Some(id) = &self.id {
             write!(f, " ({id})")?;
         }
-        write!(f, " at line {}", self.line)
+        // Line 0: a document netfence added (it has no line in the input).
+        match self.line {
+            0 => f.write_str(" (added by netfence)"),
+            line => write!(f, " at line {line}"),
+        }
     }
 }
 

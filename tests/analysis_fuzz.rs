@@ -23,8 +23,8 @@ use netfence::analysis::matrix::Level;
 use netfence::analysis::ports::Protocol;
 use netfence::analysis::topology::Topology;
 use netfence::config::Config;
-use netfence::krm::{self, Processor};
-use netfence::render::{render, RenderOptions};
+use netfence::run::function::{self, Processor};
+use netfence::run::{render, RenderOptions};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -353,7 +353,7 @@ proptest! {
 
         let list = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": docs});
         let mut answer = Vec::new();
-        if krm::run(list.to_string().as_bytes(), &Processor { namespace: Some(NS.into()), ..Processor::default() }, &mut answer).is_ok() {
+        if function::run(list.to_string().as_bytes(), &Processor { namespace: Some(NS.into()), ..Processor::default() }, &mut answer).is_ok() {
             let answer: Value = serde_json::from_slice(&answer).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(&answer["kind"], "ResourceList");
             prop_assert!(answer["items"].as_array().is_some_and(|i| i.len() >= docs.len()));

@@ -12,7 +12,7 @@
 //!   allow-DNS baseline (checked with an oracle written here, independent of `src/`).
 
 use netfence::config::{values, Config};
-use netfence::render::{render, RenderOptions};
+use netfence::run::{render, RenderOptions};
 use netfence::stream::split::{split_json, split_yaml, Chunk};
 use netfence::stream::{Format, Stream};
 use proptest::prelude::*;

@@ -4,10 +4,11 @@
 //! expected files (review each one before committing it).
 //!
 //! Every case is also rendered a second time from its expected output, which must not change:
-//! each golden file doubles as an idempotence check.
+//! each golden file doubles as an idempotence check. A case with `report.json` also checks the
+//! change report (`render --report`) byte for byte.
 
 use netfence::config::{values, Config};
-use netfence::render::{render, RenderOptions};
+use netfence::run::{render, RenderOptions};
 use std::path::{Path, PathBuf};
 
 fn golden_root() -> PathBuf {
@@ -93,6 +94,23 @@ fn run_transform(transform: &str) -> usize {
             failures
                 .push(format!("{name}: output differs from expected.yaml; {}", first_difference(&expected, &actual)));
             continue;
+        }
+        let report_file = case.join("report.json");
+        if report_file.exists() {
+            let extras = netfence::run::render::Extras { report: true, check: false };
+            let report = netfence::run::render::render_with(&input, &options, extras)
+                .map(|r| r.report.map(|r| r.to_json()).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if update {
+                std::fs::write(&report_file, &report).unwrap_or_else(|e| panic!("{name}/report.json: {e}"));
+            }
+            let expected_report = std::fs::read_to_string(&report_file).unwrap_or_default();
+            if report != expected_report {
+                failures.push(format!(
+                    "{name}: report differs from report.json; {}",
+                    first_difference(expected_report.as_bytes(), report.as_bytes())
+                ));
+            }
         }
         match render_bytes(&expected, &options) {
             Ok(again) if again == expected => {}

@@ -2,7 +2,7 @@
 //! the generated policies have the promised shape.
 
 use netfence::config::Config;
-use netfence::render::{render, RenderOptions};
+use netfence::run::{render, RenderOptions};
 use serde_json::Value;
 
 const INPUT: &str = r#"

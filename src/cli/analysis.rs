@@ -12,7 +12,7 @@ use crate::analysis::topology::{Input, Topology};
 use crate::analysis::{connlist, diff, explain, lint, verify};
 use crate::config::{self, namespace};
 use crate::error::{Error, Result};
-use crate::render::{self, RenderOptions};
+use crate::run::{self, RenderOptions};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -41,7 +41,7 @@ impl InputArgs {
             let options = RenderOptions { namespace: namespace.clone(), config: config::values::load(&self.values)? };
             inputs = inputs
                 .iter()
-                .map(|i| i.transformed(|bytes| Ok(render::render(bytes, &options)?.to_bytes())))
+                .map(|i| i.transformed(|bytes| Ok(run::render(bytes, &options)?.to_bytes())))
                 .collect::<Result<_>>()?;
         }
         Topology::load(&inputs, &namespace.name)

@@ -10,11 +10,13 @@ pub mod argocd;
 pub mod docs;
 
 use crate::analysis::lint;
-use crate::analysis::topology::Topology;
 use crate::config::{self, function_config, namespace, Config};
+use crate::core::report::Report;
 use crate::error::{Error, Result};
 use crate::krm;
-use crate::render::{self, RenderOptions};
+use crate::run::function::Processor;
+use crate::run::render::Extras;
+use crate::run::{self, RenderOptions};
 use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -103,6 +105,11 @@ pub struct RenderArgs {
     /// outside KRM). Same as `check: true` in a function config.
     #[arg(long)]
     pub check: bool,
+    /// Write a JSON report of every document netfence changed or added (action, reason, and
+    /// the RFC 6902 patch of each changed document) to FILE. As a KRM function each entry is
+    /// also an `info` result.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 impl RenderArgs {
@@ -162,8 +169,8 @@ fn init_logging(verbose: u8) {
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        None => run_render(&cli.render),
-        Some(Command::Render(args)) => run_render(&args),
+        None => run_render(&cli.render, cli.verbose),
+        Some(Command::Render(args)) => run_render(&args, cli.verbose),
         Some(Command::Matrix(args)) => analysis::matrix(&args),
         Some(Command::Explain(args)) => analysis::explain(&args),
         Some(Command::Diff(args)) => analysis::diff(&args),
@@ -184,15 +191,30 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn run_render(args: &RenderArgs) -> Result<u8> {
+fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
     let input = read_stdin()?;
     if args.krm || krm::is_resource_list(&input) {
-        return run_krm(args, &input);
+        return run_krm(args, &input, verbose);
     }
     let (options, check) = args.options()?;
-    let rendered = render::render(&input, &options)?;
-    if check && !lint_output(&rendered.to_bytes(), &options.namespace.name)? {
-        return Ok(1);
+    let extras = Extras { report: args.report.is_some() || verbose > 0, check };
+    let rendered = run::render::render_with(&input, &options, extras)?;
+    for f in rendered.findings() {
+        let field = f.field.as_deref().map(|p| format!("{}.{p}: ", config::values::KEY)).unwrap_or_default();
+        tracing::warn!("{field}{}", f.message);
+    }
+    if let Some(report) = &rendered.report {
+        finish_report(report, args.report.as_deref(), verbose)?;
+    }
+    if let Some(findings) = &rendered.lint {
+        // `--check` outside KRM: findings to stderr; an error finding means nothing on stdout.
+        for line in lint::text(findings).lines() {
+            eprintln!("netfence: {line}");
+        }
+        if lint::has_errors(findings) {
+            eprintln!("netfence: --check found errors in the output; nothing written");
+            return Ok(1);
+        }
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -201,33 +223,33 @@ fn run_render(args: &RenderArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `render --check` outside KRM: lints the output, findings to stderr. Returns false (after
-/// saying so) when a finding is an error, and then nothing may be written to stdout.
-fn lint_output(output: &[u8], namespace: &str) -> Result<bool> {
-    let findings = lint::check(&Topology::from_bytes(output, namespace)?);
-    for line in lint::text(&findings).lines() {
-        eprintln!("netfence: {line}");
+/// Writes the change report to `file` (when given) and its summary to stderr under `-v`.
+fn finish_report(report: &Report, file: Option<&std::path::Path>, verbose: u8) -> Result<()> {
+    if let Some(file) = file {
+        std::fs::write(file, report.to_json())
+            .map_err(|source| Error::Io { what: format!("writing the report {}", file.display()), source })?;
     }
-    if lint::has_errors(&findings) {
-        eprintln!("netfence: --check found errors in the output; nothing written");
-        return Ok(false);
+    if verbose > 0 {
+        eprint!("{}", report.markdown());
     }
-    Ok(true)
+    Ok(())
 }
 
 /// The KRM function: a ResourceList in, a ResourceList out (with lint findings among the
 /// `results` under `--check`).
-pub fn run_krm(args: &RenderArgs, input: &[u8]) -> Result<u8> {
+pub fn run_krm(args: &RenderArgs, input: &[u8], verbose: u8) -> Result<u8> {
     if !args.values.is_empty() || args.config.is_some() {
         return Err(Error::config("-f/--config", "a ResourceList is configured by its functionConfig, not by files"));
     }
     if !krm::is_resource_list(input) {
         return Err(Error::config("--krm", "stdin is not a ResourceList (apiVersion config.kubernetes.io/v1)"));
     }
-    let processor = krm::Processor { namespace: args.namespace.clone(), check: args.check };
+    let processor = Processor { namespace: args.namespace.clone(), check: args.check, report: args.report.is_some() };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    krm::run(input, &processor, &mut out)
+    let (code, produced) = run::function::run(input, &processor, &mut out)?;
+    finish_report(&produced.report, args.report.as_deref(), verbose)?;
+    Ok(code)
 }
 
 fn read_stdin() -> Result<Vec<u8>> {

@@ -100,6 +100,10 @@ impl Config {
                 "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
             ));
         }
+        for (i, edge) in self.allow.iter().enumerate() {
+            edge.from.validate(&format!("{prefix}.allow[{i}].from"), false)?;
+            edge.to.validate(&format!("{prefix}.allow[{i}].to"), false)?;
+        }
         for (i, entry) in self.external_egress.iter().enumerate() {
             entry.validate(&format!("{prefix}.externalEgress[{i}]"))?;
         }
@@ -134,6 +138,18 @@ pub enum DnsProfile {
     Openshift,
     /// Everything from `namespace`, `podSelector`, `ports` and `ipBlocks`.
     Custom,
+}
+
+impl DnsProfile {
+    /// The name the configuration uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsProfile::KubeDns => "kube-dns",
+            DnsProfile::NodeLocal => "node-local",
+            DnsProfile::Openshift => "openshift",
+            DnsProfile::Custom => "custom",
+        }
+    }
 }
 
 /// The `dns` settings.

@@ -30,6 +30,29 @@ pub struct Side {
     pub workload: Option<String>,
 }
 
+impl Side {
+    /// Checks the side's shape (what it selects is checked against the render by the
+    /// transforms). `require_selector`: the side must not select whole namespaces.
+    pub fn validate(&self, path: &str, require_selector: bool) -> Result<()> {
+        let err = |field: &str, msg: &str| Err(Error::config(format!("{path}{field}"), msg));
+        if self.workload.is_some() {
+            if self.namespaces.is_some() || self.pod_selector.is_some() {
+                return err("", "a workload side takes only `namespace` besides `workload`");
+            }
+            return Ok(());
+        }
+        if require_selector && self.pod_selector.as_ref().is_none_or(crate::k8s::selector::is_empty) {
+            return err("", "needs a non-empty `podSelector` or a `workload`");
+        }
+        match (&self.namespace, &self.namespaces) {
+            (Some(_), Some(_)) => err("", "set `namespace` or `namespaces`, not both"),
+            (None, Some(list)) if list.is_empty() => err(".namespaces", "is empty"),
+            (None, None) if !require_selector => err("", "needs `namespace`, `namespaces` or `workload`"),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// An edge of the policy matrix: `from` may open connections to `to`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -103,7 +126,8 @@ impl ExternalEgress {
     }
 
     pub(super) fn validate(&self, path: &str) -> Result<()> {
-        self.except_ranges(path).map(drop)
+        self.except_ranges(path)?;
+        self.side().validate(path, true)
     }
 
     /// The pods this allowance is for, as a [`Side`].
@@ -154,6 +178,9 @@ impl KubeApi {
                 format!("{path}.cidrs"),
                 "required when kubeApi.from is set (the API server's addresses)",
             ));
+        }
+        for (i, side) in self.from.iter().enumerate() {
+            side.validate(&format!("{path}.from[{i}]"), true)?;
         }
         Ok(())
     }

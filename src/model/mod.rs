@@ -1,19 +1,20 @@
 //! The typed view of a render that transforms and analysis share: which objects exist, in which
-//! namespaces, and the NetworkPolicies (as editable JSON plus a typed spec for reasoning).
-//! Built once per run from a [`Stream`].
+//! namespaces, the workloads, and the NetworkPolicies (their JSON as read, a typed spec and a
+//! parsed pod selector, indexed by namespace). Built once per run from a [`Stream`] or a
+//! ResourceList's items, and never edited by the transforms.
 
 pub mod policy;
 pub mod scope;
 pub mod workload;
 
 use crate::error::{DocRef, Error, Result};
-use crate::k8s::selector::{self, Labels};
+use crate::k8s::selector::{self, Labels, Selector};
 use crate::stream::header::{Header, HELM4_FILENAME};
 use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub use workload::Workload;
 
 /// One Kubernetes object of the input: a top-level document or an item of a `kind: List`.
@@ -35,7 +36,8 @@ pub struct Object {
     pub doc_ref: DocRef,
 }
 
-/// A NetworkPolicy of the input.
+/// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
+/// edits, and the output is the input plus those edits (see [`crate::core`]).
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Index into [`Model::objects`].
@@ -44,33 +46,16 @@ pub struct Policy {
     pub namespace: String,
     /// `metadata.name`.
     pub name: String,
-    /// The whole object, edited in place by transforms (key order and unknown fields kept).
+    /// The whole object as read (key order and unknown fields kept).
     pub value: Value,
-    /// Typed view of `spec`, kept in step with `value` by [`Policy::refresh`].
+    /// Typed view of `spec` (read strictly when the model is built: an unreadable spec is an
+    /// input error, never an empty spec).
     pub spec: NetworkPolicySpec,
-    /// Whether a transform changed `value`.
-    pub changed: bool,
+    /// `spec.podSelector`, parsed once (absent: every pod of the namespace).
+    pub pod_selector: Selector,
     /// Whether netfence generated it (label `app.kubernetes.io/managed-by: netfence`), in an
     /// earlier run: such policies are regenerated, not edited.
     pub managed: bool,
-}
-
-impl Policy {
-    /// Re-reads [`Policy::spec`] after `value` was edited, and marks the policy changed.
-    pub fn refresh(&mut self) {
-        self.spec = serde_json::from_value(self.value["spec"].clone()).unwrap_or_default();
-        self.changed = true;
-    }
-
-    /// The `spec` object, created if absent.
-    pub fn spec_mut(&mut self) -> &mut serde_json::Map<String, Value> {
-        let obj = self.value.as_object_mut().expect("a policy is an object");
-        let spec = obj.entry("spec").or_insert_with(|| Value::Object(Default::default()));
-        if !spec.is_object() {
-            *spec = Value::Object(Default::default());
-        }
-        spec.as_object_mut().expect("just made an object")
-    }
 }
 
 /// What to parse beyond what every render needs.
@@ -96,6 +81,9 @@ pub struct Model {
     pub objects: Vec<Object>,
     /// Every NetworkPolicy (`networking.k8s.io/v1`).
     pub policies: Vec<Policy>,
+    /// Indices into [`Model::policies`] by namespace (transforms look policies up per
+    /// namespace; scanning all of them per namespace would be quadratic).
+    pub policies_by_namespace: HashMap<String, Vec<usize>>,
     /// Workloads (filled only when [`Needs::workloads`] was asked for).
     pub workloads: Vec<Workload>,
     /// Every namespace the render places objects in or declares, with its labels.
@@ -162,6 +150,8 @@ impl Model {
                 Some(list_items) => {
                     let list = ListDoc { pos, header, doc_ref, items: list_items };
                     model.push_list_items(list, needs, &crd_scopes, &mut declared_ns)?;
+                    // Kept like a stream's List documents: a policy item is edited inside it.
+                    model.lists.insert(pos, item.clone());
                 }
                 None => {
                     let obj = model.push_object(pos, None, header, doc_ref, &crd_scopes);
@@ -254,22 +244,16 @@ impl Model {
     ) -> Result<()> {
         let o = &self.objects[obj];
         if is_policy_kind(&o.kind) && o.api_version.starts_with("networking.k8s.io/") {
-            let spec_value = value.get("spec").cloned().unwrap_or(Value::Null);
-            let spec: NetworkPolicySpec = if spec_value.is_null() {
-                NetworkPolicySpec::default()
-            } else {
-                serde_path_to_error::deserialize(spec_value).map_err(|e| Error::Input {
-                    doc: o.doc_ref.clone(),
-                    message: format!("invalid NetworkPolicy: spec.{}: {}", e.path(), e.inner()),
-                })?
-            };
+            let spec = read_spec(value, &o.doc_ref)?;
+            let namespace = o.namespace.as_deref().unwrap_or_default().to_string();
+            self.policies_by_namespace.entry(namespace.clone()).or_default().push(self.policies.len());
             self.policies.push(Policy {
                 object: obj,
-                namespace: o.namespace.as_deref().unwrap_or_default().to_string(),
+                namespace,
                 name: o.name.to_string(),
                 value: value.clone(),
+                pod_selector: spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default(),
                 spec,
-                changed: false,
                 managed: value
                     .pointer("/metadata/labels")
                     .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
@@ -288,9 +272,60 @@ impl Model {
         Ok(())
     }
 
-    /// Namespaces that hold objects or are declared, except those in `exclude`.
+    /// Namespaces that hold objects or are declared, in name order.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.namespaces.keys().map(String::as_str)
+    }
+
+    /// The policy that is document `doc` itself (not a List item), if any.
+    pub fn policy_of_document(&self, doc: usize) -> Option<usize> {
+        // Objects are in document order: find the document's first object, then its policy.
+        let first = self.objects.partition_point(|o| o.doc < doc);
+        self.objects.get(first).filter(|o| o.doc == doc && o.item.is_none())?;
+        self.policies.binary_search_by_key(&first, |p| p.object).ok()
+    }
+
+    /// Replaces the value of policy `index` (the output of a change), reading its spec again.
+    pub fn replace_policy(&mut self, index: usize, value: Value) -> Result<()> {
+        let object = self.policies[index].object;
+        let spec = read_spec(&value, &self.objects[object].doc_ref)?;
+        let p = &mut self.policies[index];
+        p.pod_selector = spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default();
+        p.spec = spec;
+        p.value = value;
+        Ok(())
+    }
+
+    /// Adds a new object (an output object netfence generated) as document `doc`, referred to as
+    /// `doc_ref` in messages.
+    pub fn add_object(&mut self, doc: usize, doc_ref: DocRef, value: &Value) -> Result<()> {
+        let crd_scopes = scope::CrdScopes::new();
+        let obj = self.push_object(doc, None, &header_of(value), doc_ref, &crd_scopes);
+        let mut declared = BTreeMap::new();
+        self.add_details(obj, value, Needs { workloads: true }, &mut declared)
+    }
+
+    /// The 1-based index of document `doc` in the input (as error messages give it).
+    pub fn document_index(&self, doc: usize) -> Option<usize> {
+        let first = self.objects.partition_point(|o| o.doc < doc);
+        self.objects.get(first).filter(|o| o.doc == doc).map(|o| o.doc_ref.index)
+    }
+
+    /// The policies of `namespace`, in input order.
+    pub fn policies_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Policy> + 'a {
+        self.policies_by_namespace.get(namespace).into_iter().flatten().map(|&i| &self.policies[i])
+    }
+}
+
+/// The typed `spec` of a NetworkPolicy object; an unreadable one is an input error naming the
+/// field (an absent or `null` spec is the empty spec, as the API server reads it).
+fn read_spec(value: &Value, doc: &DocRef) -> Result<NetworkPolicySpec> {
+    match value.get("spec") {
+        None | Some(Value::Null) => Ok(NetworkPolicySpec::default()),
+        Some(spec) => serde_path_to_error::deserialize(spec).map_err(|e| Error::Input {
+            doc: doc.clone(),
+            message: format!("invalid NetworkPolicy: spec.{}: {}", e.path(), e.inner()),
+        }),
     }
 }
 

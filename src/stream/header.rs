@@ -12,6 +12,17 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 /// Annotation Helm 4 puts on every document it hands to a post-renderer.
 pub const HELM4_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
 
+/// The file name Helm 4 is told to list generated objects under (`<chart>/templates/<this>`).
+pub const HELM4_GENERATED_FILE: &str = "netfence-generated.yaml";
+
+/// The annotation new objects need when the input came from Helm 4 (`chart` is read off the
+/// input's own filename annotations, see [`crate::model::Model::helm4_chart`]): Helm 4 strips
+/// it and prints a clean `# Source: <chart>/templates/netfence-generated.yaml`. `None` when the
+/// input did not use it: netfence never adds it on its own.
+pub fn helm4_generated_annotation(chart: Option<&str>) -> Option<(String, String)> {
+    chart.map(|c| (HELM4_FILENAME.to_string(), format!("{c}/templates/{HELM4_GENERATED_FILE}")))
+}
+
 /// The fields of a document's top level that every transform may need.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {

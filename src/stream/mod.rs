@@ -59,6 +59,16 @@ impl Document<'_> {
     }
 }
 
+/// How a changed document is written: the operations that change it (tried as a text splice)
+/// and the value they produce (re-serialised when the splice does not apply).
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    /// RFC 6902 operations on the document as parsed.
+    pub patch: &'a [json_patch::PatchOperation],
+    /// The document after them.
+    pub value: &'a serde_json::Value,
+}
+
 /// A split and classified input stream.
 #[derive(Debug)]
 pub struct Stream<'a> {
@@ -135,20 +145,20 @@ impl<'a> Stream<'a> {
         Ok(Stream { input, format, docs })
     }
 
-    /// Writes the stream: every document verbatim except those in `replaced` (their text edited,
-    /// see [`splice`], or else re-serialised keeping their leading `---` and comments), then the
-    /// `appended` documents.
+    /// Writes the stream: every document verbatim except those in `replaced` (their patch
+    /// spliced into the text, see [`splice`], or else the patched value re-serialised keeping the
+    /// document's leading `---` and comments), then the `appended` documents.
     pub fn write(
         &self,
-        replaced: &BTreeMap<usize, serde_json::Value>,
-        appended: &[serde_json::Value],
+        replaced: &BTreeMap<usize, Replacement>,
+        appended: &[&serde_json::Value],
         out: &mut impl Write,
     ) -> std::io::Result<()> {
         let mut last_byte = None;
         for (i, doc) in self.docs.iter().enumerate() {
             let bytes: std::borrow::Cow<[u8]> = match replaced.get(&i) {
                 None => doc.bytes.into(),
-                Some(value) => self.reserialize(doc, value).into_bytes().into(),
+                Some(r) => self.rewrite(doc, r).into_bytes().into(),
             };
             out.write_all(&bytes)?;
             last_byte = bytes.last().copied().or(last_byte);
@@ -175,7 +185,8 @@ impl<'a> Stream<'a> {
         lf > 0 && crlf * 2 > lf
     }
 
-    fn reserialize(&self, doc: &Document, value: &serde_json::Value) -> String {
+    fn rewrite(&self, doc: &Document, replacement: &Replacement) -> String {
+        let Replacement { patch, value } = *replacement;
         match self.format {
             Format::Json => {
                 let lead: String =
@@ -186,7 +197,7 @@ impl<'a> Stream<'a> {
                 let text = String::from_utf8_lossy(doc.bytes);
                 // Rules appended to a block-style policy: edit the text, keeping its comments.
                 let parse = |t: &str| parse_value(t.as_bytes(), Format::Yaml).ok();
-                if let Some(spliced) = splice::append_egress(&text, value, parse) {
+                if let Some(spliced) = splice::apply(&text, patch, value, parse) {
                     tracing::debug!("{}: rules spliced into the text (comments kept)", doc.doc_ref());
                     return spliced;
                 }

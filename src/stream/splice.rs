@@ -1,49 +1,84 @@
 //! Writing a changed NetworkPolicy by editing its text instead of re-serialising it, so that its
 //! comments and layout survive.
 //!
-//! The transforms only ever append rules to a policy's `spec.egress` (DNS, extra egress rules).
-//! When that is the whole change and the document is block-style YAML, the new rules are
-//! inserted as text after the last rule of the `egress` sequence (or as a new `egress:` key at
-//! the end of `spec`), indented like their neighbours. The edited text is parsed again and must
-//! equal the new value, otherwise the caller re-serialises: the splice is never trusted blindly.
+//! A document's change arrives as RFC 6902 operations (see [`crate::core::patch`]). The shapes
+//! netfence produces for rules it appends are spliced into block-style YAML: `add
+//! /spec/egress/-` (after the last rule of the `egress` sequence) and `add /spec/egress` (a new
+//! `egress:` key at the end of `spec`), indented like their neighbours. Every splice is parsed
+//! again and must equal the patched value, otherwise the caller re-serialises: the splice is
+//! never trusted blindly.
+//!
+//! Growing it: each supported operation maps to a text site found by walking the parser's
+//! events ([`find`]); removing a rule netfence added in an earlier run (`remove
+//! /spec/egress/N`) would map to the line span of item N, which the same walk can record.
 
 use super::emit;
+use json_patch::PatchOperation;
 use serde_json::Value;
 use serde_saphyr::granit_parser::{Event, Parser, StructureStyle};
 
-/// The document `text` edited to mean `new`: the rules of `new`'s `spec.egress` beyond those
-/// the text already has, spliced in. `None` when the text's layout does not allow a safe splice,
-/// or when the result would not mean exactly `new` (the change was not just appended rules).
-pub fn append_egress(text: &str, new: &Value, parse: impl Fn(&str) -> Option<Value>) -> Option<String> {
-    let site = find(text)?;
-    let existing = match site {
-        Site::AfterItems { existing, .. } => existing,
-        Site::EndOfSpec { .. } => 0,
-    };
-    let added = new.pointer("/spec/egress")?.as_array()?.get(existing..).filter(|a| !a.is_empty())?;
-    let crlf = text.contains("\r\n");
-    let spliced = match site {
-        Site::AfterItems { offset, indent, compact, .. } => {
-            insert(text, offset, indent, &rules_text(added, crlf, compact))
+/// What a patch asks of the text, when it is a shape the splice supports.
+#[derive(Debug, PartialEq)]
+enum Edit<'a> {
+    /// Append items to the block sequence `spec.egress`.
+    AppendEgress(Vec<&'a Value>),
+    /// Add the key `egress` with these items at the end of the block mapping `spec`.
+    AddEgress(&'a [Value]),
+}
+
+impl<'a> Edit<'a> {
+    fn of(patch: &'a [PatchOperation]) -> Option<Edit<'a>> {
+        match patch {
+            [PatchOperation::Add(op)] if op.path.as_str() == "/spec/egress" => {
+                op.value.as_array().filter(|a| !a.is_empty()).map(|a| Edit::AddEgress(a))
+            }
+            ops if !ops.is_empty() => ops
+                .iter()
+                .map(|op| match op {
+                    PatchOperation::Add(op) if op.path.as_str() == "/spec/egress/-" => Some(&op.value),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Edit::AppendEgress),
+            _ => None,
         }
-        Site::EndOfSpec { offset, indent, compact } => {
+    }
+}
+
+/// The document `text` edited by `patch`, when the patch is a supported shape and the text's
+/// layout allows a safe splice, and the result parses to exactly `expected` (the patched value).
+pub fn apply(
+    text: &str,
+    patch: &[PatchOperation],
+    expected: &Value,
+    parse: impl Fn(&str) -> Option<Value>,
+) -> Option<String> {
+    let edit = Edit::of(patch)?;
+    let crlf = text.contains("\r\n");
+    let spliced = match (find(text)?, edit) {
+        (Site::AfterItems { offset, indent, compact }, Edit::AppendEgress(rules)) => {
+            let rules: Vec<Value> = rules.into_iter().cloned().collect();
+            insert(text, offset, indent, &rules_text(&rules, crlf, compact))
+        }
+        (Site::EndOfSpec { offset, indent, compact }, Edit::AddEgress(rules)) => {
             let nl = if crlf { "\r\n" } else { "\n" };
-            let rules = rules_text(added, crlf, compact);
+            let rules = rules_text(rules, crlf, compact);
             let block = format!("egress:{nl}{}", if compact { rules } else { indent_lines(&rules, 2) });
             insert(text, offset, indent, &block)
         }
+        _ => return None,
     };
     // The edit is kept only if it means exactly the new value.
-    (parse(&spliced).as_ref() == Some(new)).then_some(spliced)
+    (parse(&spliced).as_ref() == Some(expected)).then_some(spliced)
 }
 
 /// Where the new rules go: byte offset of the start of a line, the indentation to use, and
 /// whether the document writes a sequence's `-` in its key's column (`compact`) or indented.
 #[derive(Debug, PartialEq, Eq)]
 enum Site {
-    /// After the last of the `existing` items of a block `egress` sequence whose `-` is at
-    /// column `indent`.
-    AfterItems { offset: usize, indent: usize, compact: bool, existing: usize },
+    /// After the last item of a non-empty block `egress` sequence whose `-` is at column
+    /// `indent`.
+    AfterItems { offset: usize, indent: usize, compact: bool },
     /// At the end of a block `spec` mapping without `egress`, whose keys are at column `indent`.
     EndOfSpec { offset: usize, indent: usize, compact: bool },
 }
@@ -163,7 +198,7 @@ fn find(text: &str) -> Option<Site> {
     let compact = compact.unwrap_or(true);
     match (has_spec, egress_seen, egress_indent, spec_indent) {
         (true, true, Some(indent), _) if egress_items > 0 => {
-            Some(Site::AfterItems { offset: line_after(egress_end), indent, compact, existing: egress_items })
+            Some(Site::AfterItems { offset: line_after(egress_end), indent, compact })
         }
         (true, false, _, Some(indent)) => Some(Site::EndOfSpec { offset: line_after(spec_end), indent, compact }),
         _ => None,
@@ -219,14 +254,12 @@ mod tests {
         json!({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}], "ports": [{"protocol": "UDP", "port": 53}]})
     }
 
+    /// The text with the DNS rule appended the way the core patches policies.
     fn splice(text: &str) -> Option<String> {
         let old = parse(text).unwrap();
-        let mut new = old.clone();
-        match new["spec"].get_mut("egress") {
-            Some(Value::Array(rules)) => rules.push(dns()),
-            _ => new["spec"]["egress"] = json!([dns()]),
-        }
-        let out = append_egress(text, &new, parse)?;
+        let ops = crate::core::patch::append_egress(&old, vec![dns()]);
+        let new = crate::core::patch::apply(&old, &ops).unwrap();
+        let out = apply(text, &ops, &new, parse)?;
         assert_eq!(parse(&out), Some(new));
         Some(out)
     }
@@ -276,13 +309,15 @@ mod tests {
         assert_eq!(splice("spec:\n  egress: [{to: []}]\n"), None);
         assert_eq!(splice("spec:\n  egress: []\n"), None);
         assert_eq!(splice("{\"spec\": {\"egress\": [{\"to\": []}]}}\n"), None);
-        // Any other change: the spliced text would not mean the new value.
+        // A result that would not mean the expected value is refused.
+        let text = "spec:\n  egress:\n  - to: []\n";
+        let ops = crate::core::patch::append_egress(&parse(text).unwrap(), vec![dns()]);
         let new = json!({"spec": {"egress": [{"to": []}, dns()]}, "metadata": {"name": "x"}});
-        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
-        let new = json!({"spec": {"egress": [{"to": [{}]}, dns()]}});
-        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
-        // No rule added.
-        let new = json!({"spec": {"egress": [{"to": []}]}});
-        assert_eq!(append_egress("spec:\n  egress:\n  - to: []\n", &new, parse), None);
+        assert_eq!(apply(text, &ops, &new, parse), None);
+        // Other operations are left to re-serialisation.
+        let other: Vec<PatchOperation> =
+            serde_json::from_value(json!([{"op": "replace", "path": "/spec/egress/0", "value": dns()}])).unwrap();
+        assert_eq!(apply(text, &other, &json!({"spec": {"egress": [dns()]}}), parse), None);
+        assert_eq!(apply(text, &[], &parse(text).unwrap(), parse), None);
     }
 }

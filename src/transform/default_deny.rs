@@ -1,16 +1,14 @@
 //! Per-namespace baseline: a default-deny policy and an allow-DNS policy, so that every pod is
 //! isolated and still resolves names.
 //!
-//! Names are `netfence-default-deny` and `netfence-allow-dns`; when a different policy already
-//! uses the name in that namespace, `-2`, `-3`… is appended. A namespace that already has an
-//! equivalent policy gets no second one.
+//! Names are `netfence-default-deny` and `netfence-allow-dns` (made unique by
+//! [`super::naming`]). A namespace that already has an equivalent policy gets no second one.
 
 use super::dns::{self, DnsRule};
-use super::{generated, Generated};
+use super::plan::{NewPolicy, Plan};
 use crate::config::{Config, PolicyType};
 use crate::model::{policy, Model};
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
-use serde_json::json;
 
 /// Base name of the generated default-deny policy.
 pub const DEFAULT_DENY: &str = "netfence-default-deny";
@@ -28,45 +26,84 @@ fn denies_all(spec: &NetworkPolicySpec, t: PolicyType) -> bool {
         }
 }
 
-/// Generates the missing baseline policies of every managed namespace, in namespace order.
-pub fn generate(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Vec<Generated> {
+/// The missing baseline policies of every managed namespace, in namespace order.
+pub fn plan(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Plan {
     let cfg = &config.default_deny;
     if !cfg.enabled {
-        return Vec::new();
+        return Plan::default();
     }
-    let mut out: Vec<Generated> = Vec::new();
-    let namespaces: Vec<String> = model
-        .namespace_names()
-        .filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns))
-        .map(str::to_string)
-        .collect();
-    for ns in namespaces {
-        let in_ns: Vec<&NetworkPolicySpec> =
-            model.policies.iter().filter(|p| p.namespace == ns).map(|p| &p.spec).collect();
-        let mut types: Vec<PolicyType> = cfg.policy_types.clone();
-        types.sort();
-        types.dedup();
+    let mut types: Vec<PolicyType> = cfg.policy_types.clone();
+    types.sort();
+    types.dedup();
+    let mut out = Vec::new();
+    for ns in model.namespace_names().filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns)) {
         // Directions some namespace-wide deny-all policy already covers need no new policy.
-        types.retain(|t| !in_ns.iter().any(|spec| denies_all(spec, *t)));
-        let taken: Vec<(String, String)> = out.iter().map(|g| (g.namespace.clone(), g.name.clone())).collect();
-        if !types.is_empty() {
-            let spec = json!({
-                "podSelector": {},
-                "policyTypes": types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            });
-            out.push(generated(model, &taken, &ns, DEFAULT_DENY, spec));
+        // netfence's own policies of an earlier run do not count: they are regenerated (else a
+        // changed configuration would flip them back and forth between runs).
+        let theirs = || model.policies_in(ns).filter(|p| !p.managed);
+        let missing: Vec<PolicyType> =
+            types.iter().copied().filter(|t| !theirs().any(|p| denies_all(&p.spec, *t))).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|t| t.as_str()).collect();
+            let spec = NetworkPolicySpec {
+                pod_selector: Some(Default::default()),
+                policy_types: Some(names.iter().map(|t| t.to_string()).collect()),
+                ..Default::default()
+            };
+            let reason = format!("namespace {ns} had no default-deny for {}", names.join(" and "));
+            out.push(NewPolicy::new(ns, DEFAULT_DENY, spec, reason));
         }
         if let Some(rule) = dns_rule {
-            if cfg.policy_types.contains(&PolicyType::Egress) && !dns::has_baseline(model, &out, rule, &ns) {
-                let taken: Vec<(String, String)> = out.iter().map(|g| (g.namespace.clone(), g.name.clone())).collect();
-                let spec = json!({
-                    "podSelector": {},
-                    "policyTypes": ["Egress"],
-                    "egress": [rule.to_value()],
-                });
-                out.push(generated(model, &taken, &ns, ALLOW_DNS, spec));
+            if cfg.policy_types.contains(&PolicyType::Egress)
+                && !dns::is_baseline_among(theirs().map(|p| &p.spec), rule, ns)
+            {
+                let spec = NetworkPolicySpec {
+                    pod_selector: Some(Default::default()),
+                    policy_types: Some(vec!["Egress".into()]),
+                    egress: Some(vec![rule.rule.clone()]),
+                    ..Default::default()
+                };
+                let reason = format!("namespace {ns} denies egress: every pod still needs DNS ({})", rule.describe());
+                out.push(NewPolicy::new(ns, ALLOW_DNS, spec, reason));
             }
         }
     }
-    out
+    Plan::of_policies(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Dns;
+    use crate::transform::testing::{config, model};
+
+    #[test]
+    fn a_baseline_per_namespace_unless_present() {
+        let m = model(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: b}\n\
+             spec: {podSelector: {}, policyTypes: [Ingress]}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: kube-system}\n",
+        );
+        let dns = DnsRule::new(&Dns::default());
+        let p = plan(&m, &Config::default(), Some(&dns));
+        let got: Vec<(&str, &str, Option<Vec<String>>)> = p
+            .policies
+            .iter()
+            .map(|p| (p.namespace.as_str(), p.base_name.as_str(), p.spec.policy_types.clone()))
+            .collect();
+        let types = |t: &[&str]| Some(t.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            got,
+            [
+                ("a", DEFAULT_DENY, types(&["Ingress", "Egress"])),
+                ("a", ALLOW_DNS, types(&["Egress"])),
+                ("b", DEFAULT_DENY, types(&["Egress"])),
+                ("b", ALLOW_DNS, types(&["Egress"])),
+            ]
+        );
+        assert!(plan(&m, &config("defaultDeny: {enabled: false}"), Some(&dns)).policies.is_empty());
+        let ingress_only = plan(&m, &config("defaultDeny: {policyTypes: [Ingress]}"), Some(&dns));
+        assert_eq!(ingress_only.policies.len(), 1, "a has one; b has its own and needs no allow-DNS");
+    }
 }

@@ -1,7 +1,7 @@
 //! DNS egress: the rule every egress-restricting policy needs, and the check whether a policy
 //! already allows DNS (judged by what its rules allow, not by how they are written).
 
-use super::Generated;
+use super::plan::{Change, Edit, NewPolicy, Plan};
 use crate::config::{Dns, DnsProfile};
 use crate::k8s::dns::{KUBE_DNS, OPENSHIFT_DNS};
 use crate::k8s::selector::{self, Labels};
@@ -11,6 +11,7 @@ use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// (protocol, port) pairs.
@@ -30,6 +31,8 @@ pub struct DnsRule {
     /// The configured ports cannot be checked semantically (named ports, or no port number):
     /// only the rule itself counts as allowing DNS.
     exact_only: bool,
+    /// The profile's name (`kube-dns`, `node-local`, `openshift`, `custom`).
+    profile: &'static str,
 }
 
 impl DnsRule {
@@ -113,6 +116,7 @@ impl DnsRule {
             ports,
             exact_only: dns.profile == DnsProfile::Custom
                 && dns.ports.iter().any(|p| !matches!(p.port, Some(IntOrString::Int(_)))),
+            profile: dns.profile.as_str(),
         }
     }
 
@@ -133,9 +137,9 @@ impl DnsRule {
             .all(|t| self.ports.iter().all(|(proto, port)| policy::egress_allows(spec, policy_ns, t, proto, *port)))
     }
 
-    /// The rule as a JSON value, ready to append to a policy's `egress`.
-    pub fn to_value(&self) -> serde_json::Value {
-        super::tidy(serde_json::to_value(&self.rule).unwrap_or_default())
+    /// The profile, for reasons: `profile kube-dns`.
+    pub fn describe(&self) -> String {
+        format!("profile {}", self.profile)
     }
 }
 
@@ -143,63 +147,123 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-/// Whether the namespace has a policy for all its pods that allows DNS (an allow-DNS baseline),
-/// among the input's policies or the ones being generated.
-pub fn has_baseline(model: &Model, generated: &[Generated], rule: &DnsRule, namespace: &str) -> bool {
-    let existing = model.policies.iter().filter(|p| p.namespace == namespace).map(|p| &p.spec);
-    let new = generated.iter().filter(|g| g.namespace == namespace).map(|g| &g.spec);
-    existing.chain(new).any(|spec| {
+/// Whether one of `specs` (policies of `namespace`) is an allow-DNS baseline: it selects every
+/// pod, restricts egress and lets them reach DNS.
+pub fn is_baseline_among<'a>(
+    mut specs: impl Iterator<Item = &'a NetworkPolicySpec>,
+    rule: &DnsRule,
+    namespace: &str,
+) -> bool {
+    specs.any(|spec| {
         policy::selects_whole_namespace(spec) && policy::restricts_egress(spec) && rule.allowed_by(spec, namespace)
     })
 }
 
-/// Appends the DNS rule to every egress-restricting policy that does not allow DNS yet.
-///
-/// A namespace-wide deny-all (no egress rules) is left alone when the namespace has an allow-DNS
-/// baseline: it is completed by that policy, and adding a rule would make it no longer deny-all.
-pub fn inject(model: &mut Model, rule: &DnsRule, generated: &[Generated]) {
-    let value = rule.to_value();
-    for i in 0..model.policies.len() {
-        let p = &model.policies[i];
-        if p.managed || !policy::restricts_egress(&p.spec) || rule.allowed_by(&p.spec, &p.namespace) {
-            continue;
-        }
-        let deny_all = policy::selects_whole_namespace(&p.spec) && p.spec.egress.as_ref().is_none_or(|e| e.is_empty());
-        if deny_all && has_baseline(model, generated, rule, &p.namespace) {
-            continue;
-        }
-        tracing::debug!(namespace = %p.namespace, policy = %p.name, "adding the DNS egress rule");
-        let p = &mut model.policies[i];
-        let spec = p.spec_mut();
-        let egress = spec.entry("egress").or_insert_with(|| serde_json::Value::Array(vec![]));
-        if !egress.is_array() {
-            *egress = serde_json::Value::Array(vec![]);
-        }
-        egress.as_array_mut().expect("just made an array").push(value.clone());
-        p.refresh();
+/// The namespaces that have an allow-DNS baseline among the input's policies or `generated`
+/// (netfence's own policies of an earlier run count as regenerated, i.e. as in `generated`).
+fn baselines(model: &Model, generated: &[NewPolicy], rule: &DnsRule) -> HashSet<String> {
+    let mut by_ns: HashMap<&str, Vec<&NetworkPolicySpec>> = HashMap::new();
+    for p in model.policies.iter().filter(|p| !p.managed) {
+        by_ns.entry(&p.namespace).or_default().push(&p.spec);
     }
+    for g in generated {
+        by_ns.entry(&g.namespace).or_default().push(&g.spec);
+    }
+    by_ns
+        .into_iter()
+        .filter(|(ns, specs)| is_baseline_among(specs.iter().copied(), rule, ns))
+        .map(|(ns, _)| ns.to_string())
+        .collect()
 }
 
-/// Gives generated egress-restricting policies the DNS rule by the same rule as [`inject`]:
-/// every one that does not allow DNS, except a deny-all completed by an allow-DNS baseline.
-pub fn inject_generated(model: &Model, rule: &DnsRule, generated: &mut [Generated]) {
-    let needy: Vec<usize> = (0..generated.len())
-        .filter(|&i| {
-            let g = &generated[i];
-            let deny_all =
-                policy::selects_whole_namespace(&g.spec) && g.spec.egress.as_ref().is_none_or(|e| e.is_empty());
-            policy::restricts_egress(&g.spec)
-                && !rule.allowed_by(&g.spec, &g.namespace)
-                && !(deny_all && has_baseline(model, generated, rule, &g.namespace))
+/// Whether a policy needs the DNS rule: it restricts egress, does not allow DNS yet, and is not
+/// a namespace-wide deny-all completed by an allow-DNS baseline (adding a rule would make it no
+/// longer deny-all).
+fn needs_dns(spec: &NetworkPolicySpec, namespace: &str, rule: &DnsRule, baselines: &HashSet<String>) -> bool {
+    let deny_all = policy::selects_whole_namespace(spec) && spec.egress.as_ref().is_none_or(|e| e.is_empty());
+    policy::restricts_egress(spec) && !rule.allowed_by(spec, namespace) && !(deny_all && baselines.contains(namespace))
+}
+
+/// Edits appending the DNS rule to every input policy that needs it (netfence's own policies of
+/// an earlier run are regenerated instead). `generated` are the policies being added (their
+/// allow-DNS baselines count).
+pub fn plan(model: &Model, rule: &DnsRule, generated: &[NewPolicy]) -> Plan {
+    let baselines = baselines(model, generated, rule);
+    let edits = model
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.managed && needs_dns(&p.spec, &p.namespace, rule, &baselines))
+        .map(|(i, _)| Edit {
+            policy: i,
+            change: Change::AppendEgress(vec![rule.rule.clone()]),
+            reason: format!("egress restricted without DNS: added the DNS rule ({})", rule.describe()),
         })
         .collect();
-    for i in needy {
-        let g = &mut generated[i];
-        if let Some(egress) = g.value["spec"]["egress"].as_array_mut() {
-            egress.insert(0, rule.to_value());
-        } else {
-            g.value["spec"]["egress"] = serde_json::json!([rule.to_value()]);
+    Plan { edits, ..Plan::default() }
+}
+
+/// The pass giving generated policies the DNS rule by the same criteria as [`plan`], as their
+/// first egress rule.
+pub fn complete(model: &Model, rule: &DnsRule, mut generated: Vec<NewPolicy>) -> Vec<NewPolicy> {
+    let baselines = baselines(model, &generated, rule);
+    for g in &mut generated {
+        if needs_dns(&g.spec, &g.namespace, rule, &baselines) {
+            g.spec.egress.get_or_insert_with(Vec::new).insert(0, rule.rule.clone());
+            g.reasons.push(format!("egress restricted: with the DNS rule ({})", rule.describe()));
         }
-        g.spec = serde_json::from_value(g.value["spec"].clone()).unwrap_or_default();
+    }
+    generated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::transform::default_deny;
+    use crate::transform::testing::{config, model};
+
+    const INPUT: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: a}\nspec: {podSelector: {matchLabels: {app: api}}, policyTypes: [Egress], egress: [{ports: [{port: 5432}]}]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: a}\nspec: {podSelector: {matchLabels: {app: open}}, policyTypes: [Egress], egress: [{}]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec: {podSelector: {}, policyTypes: [Egress]}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: ingress, namespace: a}\nspec: {podSelector: {}}\n";
+
+    #[test]
+    fn input_policies_that_restrict_egress_without_dns_get_the_rule() {
+        let m = model(INPUT);
+        let rule = DnsRule::new(&Dns::default());
+        // Without a baseline, the namespace-wide deny-all needs the rule too.
+        let edited: Vec<usize> = plan(&m, &rule, &[]).edits.iter().map(|e| e.policy).collect();
+        assert_eq!(edited, [0, 2], "api and deny; `open` allows everything, `ingress` leaves egress open");
+        // With the allow-DNS baseline default-deny generates, the deny-all is left alone.
+        let baseline = default_deny::plan(&m, &Config::default(), Some(&rule)).policies;
+        let p = plan(&m, &rule, &baseline);
+        assert_eq!(p.edits.len(), 1);
+        assert_eq!(p.edits[0].change, Change::AppendEgress(vec![rule.rule.clone()]));
+        assert_eq!(p.edits[0].reason, "egress restricted without DNS: added the DNS rule (profile kube-dns)");
+    }
+
+    #[test]
+    fn generated_policies_get_it_first_and_profiles_differ() {
+        let m = model(INPUT);
+        let rule = DnsRule::new(&config("dns: {profile: openshift}").dns);
+        let spec = NetworkPolicySpec {
+            pod_selector: Some(Default::default()),
+            policy_types: Some(vec!["Egress".into()]),
+            egress: Some(vec![Default::default()]),
+            ..Default::default()
+        };
+        let mut restricted = spec.clone();
+        restricted.pod_selector = Some(crate::k8s::selector::from_labels([("app", "x")]));
+        let db = NetworkPolicyPeer {
+            pod_selector: Some(crate::k8s::selector::from_labels([("app", "db")])),
+            ..Default::default()
+        };
+        restricted.egress = Some(vec![NetworkPolicyEgressRule { ports: None, to: Some(vec![db]) }]);
+        let done = complete(&m, &rule, vec![NewPolicy::new("a", "x", restricted, "r".into())]);
+        let egress = done[0].spec.egress.as_ref().unwrap();
+        assert_eq!((egress.len(), &egress[0]), (2, &rule.rule));
+        assert_eq!(rule.describe(), "profile openshift");
+        assert!(rule.allowed_by(&spec, "a"), "egress: [{{}}] allows DNS");
     }
 }

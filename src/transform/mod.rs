@@ -1,6 +1,13 @@
-//! The policy transforms. Each is a function over the [`Model`] and the [`Config`]: it edits
-//! policies in place (marking them changed) or returns new objects. Each is idempotent on its
-//! own, so running netfence on its own output changes nothing.
+//! The policy transforms, each a pure function from the [`Model`] and the [`Config`] to a
+//! [`Plan`] (new policies, edits of input policies, findings, each with its reason), and the
+//! passes over the combined plan. [`plan`] runs them in their fixed order; [`crate::core`] turns
+//! the result into output.
+//!
+//! Transforms: [`default_deny`] (per-namespace baseline), [`allow_matrix`], [`external_egress`],
+//! [`kube_api`], [`port_forward`], [`workload_policies`], [`dns`] (DNS for input policies),
+//! [`egress_merge`] (extra egress rules). Passes: [`workload_policies::absorb_edges`],
+//! [`dns::complete`] (DNS for generated policies), [`naming`], [`reconcile`]. Each transform is
+//! idempotent on its own, so running netfence on its own output changes nothing.
 
 pub mod allow_matrix;
 pub mod default_deny;
@@ -9,127 +16,68 @@ pub mod egress_merge;
 pub mod external_egress;
 pub mod groups;
 pub mod kube_api;
+pub mod naming;
+pub mod plan;
 pub mod port_forward;
+pub mod reconcile;
 pub mod sides;
 pub mod workload_policies;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_NETFENCE};
 use crate::model::Model;
-use crate::stream::header::HELM4_FILENAME;
-use k8s_openapi::api::networking::v1::NetworkPolicySpec;
-use serde_json::{json, Value};
+pub use naming::Named;
+pub use plan::{Change, Edit, Finding, NewPolicy, Plan, Severity};
+use serde::Serialize;
+use serde_json::Value;
 
-/// The file name Helm 4 is told to list generated objects under (`<chart>/templates/<this>`).
-pub const HELM4_GENERATED_FILE: &str = "netfence-generated.yaml";
+/// The combined plan, after the passes: what to add, what to edit, what was noticed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Planned {
+    /// New policies, named, in output order: per-namespace baselines, matrix edges, external
+    /// egress, API egress, port-forward, workload policies.
+    pub added: Vec<Named>,
+    /// Edits of input policies: DNS, then extra egress rules, then replacements of netfence's
+    /// own policies of an earlier run.
+    pub edits: Vec<Edit>,
+    /// Findings.
+    pub findings: Vec<Finding>,
+}
 
-/// Runs every enabled transform; returns the new objects to append, in output order: per
-/// namespace baselines, matrix edges, external egress, API egress, port-forward, workload policies.
-pub fn apply(model: &mut Model, config: &Config) -> Result<Vec<Value>> {
+/// Runs every enabled transform and the passes. `annotations` go on every new object (what the
+/// I/O shape wants there, e.g. Helm 4's filename annotation).
+pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) -> Result<Planned> {
     if !config.enabled {
-        return Ok(Vec::new());
+        return Ok(Planned::default());
     }
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
-    let mut generated = default_deny::generate(model, config, dns_rule.as_ref());
-    let mut taken: Vec<(String, String)> = generated.iter().map(|g| (g.namespace.clone(), g.name.clone())).collect();
-
-    let mut edges = groups::Groups::default();
-    allow_matrix::collect(model, config, &mut edges)?;
-    let workload = workload_policies::generate(model, config, dns_rule.as_ref(), &mut edges, &mut taken);
-    generated.extend(edges.into_policies(model, &mut taken, "netfence-allow"));
-    let mut external = groups::Groups::default();
-    external_egress::collect(model, config, &mut external)?;
-    generated.extend(external.into_policies(model, &mut taken, "netfence-external-egress"));
-    let mut api = groups::Groups::default();
-    kube_api::collect(model, config, &mut api)?;
-    generated.extend(api.into_policies(model, &mut taken, "netfence-kube-api"));
-    generated.extend(port_forward::generate(model, config, &mut taken)?);
+    let baseline = default_deny::plan(model, config, dns_rule.as_ref());
+    let allow = allow_matrix::plan(model, config)?;
+    let workload = workload_policies::plan(model, config, dns_rule.as_ref());
+    let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
+    let mut generated = baseline.policies;
+    generated.extend(allow);
+    generated.extend(external_egress::plan(model, config)?.policies);
+    generated.extend(kube_api::plan(model, config)?.policies);
+    generated.extend(port_forward::plan(model, config)?.policies);
     generated.extend(workload);
 
+    let mut edits = Plan::default();
     if let Some(rule) = &dns_rule {
-        dns::inject(model, rule, &generated);
-        dns::inject_generated(model, rule, &mut generated);
+        edits.extend(dns::plan(model, rule, &generated));
+        generated = dns::complete(model, rule, generated);
     }
-    egress_merge::apply(model, config);
-    let mut out: Vec<Value> = generated.into_iter().map(|g| g.value).collect();
-    if let Some(chart) = &model.helm4_chart {
-        for value in &mut out {
-            value["metadata"]["annotations"][HELM4_FILENAME] =
-                json!(format!("{chart}/templates/{HELM4_GENERATED_FILE}"));
-        }
-    }
-    Ok(reconcile(model, out))
+    edits.extend(egress_merge::plan(model, config));
+    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations));
+    edits.edits.extend(updates);
+    Ok(Planned { added, edits: edits.edits, findings: edits.findings })
 }
 
-/// Matches generated policies with netfence's own policies of an earlier run (same namespace
-/// and name): an identical one stays as it is, a different one is updated in place; only
-/// policies new to the input are returned for appending. This is what makes a second run a no-op.
-fn reconcile(model: &mut Model, generated: Vec<Value>) -> Vec<Value> {
-    let mut fresh = Vec::new();
-    for value in generated {
-        let id = (value["metadata"]["namespace"].as_str(), value["metadata"]["name"].as_str());
-        let existing =
-            model.policies.iter_mut().find(|p| p.managed && (Some(p.namespace.as_str()), Some(p.name.as_str())) == id);
-        match existing {
-            Some(p) if p.value == value => {}
-            Some(p) => {
-                tracing::debug!(namespace = %p.namespace, policy = %p.name, "updating a policy of an earlier run");
-                p.value = value;
-                p.refresh();
-            }
-            None => fresh.push(value),
-        }
-    }
-    fresh
-}
-
-/// A new NetworkPolicy object with netfence's label.
-pub fn new_policy(namespace: &str, name: &str, spec: Value) -> Value {
-    tidy(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": { MANAGED_BY_LABEL: MANAGED_BY_NETFENCE },
-        },
-        "spec": spec,
-    }))
-}
-
-/// A policy generated for a namespace.
-#[derive(Debug, Clone)]
-pub struct Generated {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-    /// Typed spec, for the other transforms' checks.
-    pub spec: NetworkPolicySpec,
-    /// The whole object.
-    pub value: Value,
-}
-
-/// A generated policy named `base` (made unique in its namespace, see [`unique_name`]).
-pub fn generated(model: &Model, taken: &[(String, String)], namespace: &str, base: &str, spec: Value) -> Generated {
-    let name = unique_name(model, taken, namespace, base);
-    let typed = serde_json::from_value(spec.clone()).unwrap_or_default();
-    Generated { namespace: namespace.to_string(), value: new_policy(namespace, &name, spec), name, spec: typed }
-}
-
-/// Picks `base`, or `base-2`, `base-3`… so that no policy in `namespace` already has the name.
-pub fn unique_name(model: &Model, extra: &[(String, String)], namespace: &str, base: &str) -> String {
-    // netfence's own policies from an earlier run do not count: they are regenerated under the
-    // same names (see `reconcile`).
-    let taken = |name: &str| {
-        model.policies.iter().any(|p| !p.managed && p.namespace == namespace && p.name == name)
-            || extra.iter().any(|(ns, n)| ns == namespace && n == name)
-    };
-    if !taken(base) {
-        return base.to_string();
-    }
-    (2..).map(|i| format!("{base}-{i}")).find(|n| !taken(n)).expect("an unused name exists")
+/// A k8s-openapi value as JSON in netfence's key order.
+pub fn to_json<T: Serialize>(value: &T) -> Value {
+    // Serialising k8s-openapi types into a `Value` cannot fail (string map keys, no fallible
+    // serialisers); `Null` keeps this total without a panic path.
+    tidy(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
 /// Key order for the YAML netfence writes: the order people write NetworkPolicies in
@@ -174,5 +122,25 @@ pub fn tidy(value: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(tidy).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers for the transforms' unit tests.
+    use crate::config::Config;
+    use crate::model::{Model, Needs};
+    use crate::stream::Stream;
+
+    /// The model of a YAML stream (workloads included), default namespace `default`.
+    pub fn model(yaml: &str) -> Model {
+        let stream = Stream::parse(yaml.as_bytes()).expect("a valid stream");
+        Model::build(&stream, "default", Needs { workloads: true }).expect("a valid model")
+    }
+
+    /// The `networkPolicy` block from YAML.
+    pub fn config(yaml: &str) -> Config {
+        let value = crate::stream::parse_value(yaml.as_bytes(), crate::stream::Format::Yaml).expect("valid YAML");
+        Config::from_value(value, "networkPolicy").expect("a valid config")
     }
 }

@@ -9,7 +9,6 @@ use crate::model::Model;
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::{json, Value};
 
 /// A set of pods: all pods of `namespace` matching `selector`.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +24,28 @@ pub struct Pods {
 }
 
 impl Pods {
+    /// All pods of `namespace` matching `selector`.
+    pub fn new(namespace: &str, selector: LabelSelector) -> Pods {
+        Pods { namespace: namespace.to_string(), selector, workload: None, ports: vec![] }
+    }
+
+    /// How a reason names these pods: `shop/web` (a workload), `namespace shop`, or
+    /// `pods app=web in shop`.
+    pub fn describe(&self) -> String {
+        if let Some(w) = &self.workload {
+            return format!("{}/{w}", self.namespace);
+        }
+        if selector::is_empty(&self.selector) {
+            return format!("namespace {}", self.namespace);
+        }
+        let mut parts: Vec<String> =
+            self.selector.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+        for e in self.selector.match_expressions.iter().flatten() {
+            parts.push(format!("{} {} {:?}", e.key, e.operator, e.values.clone().unwrap_or_default()));
+        }
+        format!("pods {} in {}", parts.join(","), self.namespace)
+    }
+
     /// A key that identifies the pod set: namespace plus the selector's JSON.
     pub fn key(&self) -> (String, String) {
         (self.namespace.clone(), serde_json::to_string(&self.selector).unwrap_or_default())
@@ -55,11 +76,6 @@ impl Pods {
         }
         slug.trim_matches('-').chars().take(40).collect::<String>().trim_matches('-').to_string()
     }
-
-    /// The policy spec's `podSelector` for these pods.
-    pub fn pod_selector_value(&self) -> Value {
-        serde_json::to_value(&self.selector).unwrap_or_else(|_| json!({}))
-    }
 }
 
 /// A small stable hash for names (FNV-1a, 32 bits).
@@ -74,13 +90,12 @@ pub fn managed_namespaces(model: &Model, config: &Config) -> Vec<String> {
 }
 
 /// Resolves a side to pod sets. `path` names it in errors (`networkPolicy.allow[0].from`);
-/// `require_selector` rejects sides that would select whole namespaces.
+/// `require_selector`: a side without namespace means the render's default namespace. The side's
+/// shape was checked with the configuration ([`Side::validate`]); what is checked here needs the
+/// render (unknown namespaces and workloads).
 pub fn resolve(side: &Side, model: &Model, config: &Config, path: &str, require_selector: bool) -> Result<Vec<Pods>> {
     let err = |field: &str, msg: String| Error::config(format!("{path}{field}"), msg);
     if let Some(name) = &side.workload {
-        if side.namespaces.is_some() || side.pod_selector.is_some() {
-            return Err(err("", "a workload side takes only `namespace` besides `workload`".into()));
-        }
         let candidates: Vec<_> = model
             .workloads
             .iter()
@@ -124,17 +139,12 @@ pub fn resolve(side: &Side, model: &Model, config: &Config, path: &str, require_
         }]);
     }
     let selector = side.pod_selector.clone().unwrap_or_default();
-    if require_selector && selector::is_empty(&selector) {
-        return Err(err("", "needs a non-empty `podSelector` or a `workload`".into()));
-    }
     let names: Vec<String> = match (&side.namespace, &side.namespaces) {
-        (Some(_), Some(_)) => return Err(err("", "set `namespace` or `namespaces`, not both".into())),
-        (Some(ns), None) if ns == "*" => managed_namespaces(model, config),
-        (Some(ns), None) => vec![ns.clone()],
-        (None, Some(list)) if !list.is_empty() => list.clone(),
-        (None, Some(_)) => return Err(err(".namespaces", "is empty".into())),
+        (Some(ns), _) if ns == "*" => managed_namespaces(model, config),
+        (Some(ns), _) => vec![ns.clone()],
+        (None, Some(list)) => list.clone(),
         (None, None) if require_selector => vec![model.default_namespace.clone()],
-        (None, None) => return Err(err("", "needs `namespace`, `namespaces` or `workload`".into())),
+        (None, None) => vec![],
     };
     for (i, ns) in names.iter().enumerate() {
         if !model.namespaces.contains_key(ns) {
@@ -154,5 +164,40 @@ fn list(items: &[String]) -> String {
         "none".into()
     } else {
         items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::testing::{config, model};
+
+    #[test]
+    fn sides_resolve_against_the_render() {
+        let m = model(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}}}\n---\n\
+             apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n",
+        );
+        let c = Config::default();
+        let side =
+            |yaml: &str| config(&format!("allow: [{{from: {yaml}, to: {{namespace: b}}}}]")).allow[0].from.clone();
+        let web = resolve(&side("{workload: web}"), &m, &c, "p", false).unwrap();
+        assert_eq!(
+            (web[0].workload.as_deref(), web[0].ports.len(), web[0].describe().as_str()),
+            (Some("web"), 1, "a/web")
+        );
+        let all = resolve(&side("{namespace: '*'}"), &m, &c, "p", false).unwrap();
+        assert_eq!(all.iter().map(|p| p.namespace.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let e = resolve(&side("{workload: nope}"), &m, &c, "p", false).unwrap_err().to_string();
+        assert!(e.starts_with("p.workload: unknown workload \"nope\" (workloads in this render: a/web)"), "{e}");
+        // The side's shape is the configuration's business.
+        let bad = crate::config::Config::from_value(
+            serde_json::json!({"allow": [{"from": {"namespace": "a", "namespaces": ["b"]}, "to": {"namespace": "b"}}]}),
+            "networkPolicy",
+        );
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "networkPolicy.allow[0].from: set `namespace` or `namespaces`, not both"
+        );
     }
 }

@@ -370,6 +370,16 @@ impl Topology {
         Ok(topology)
     }
 
+    /// The topology of an already built model, e.g. the output of a render (no writing and
+    /// reading it again); `value_of(i)` is object `i`'s whole value (asked only for Services,
+    /// Routes and Ingresses). Origins are the model's document references.
+    pub fn from_model(model: &Model, value_of: impl Fn(usize) -> Result<Value>) -> Result<Topology> {
+        let mut topology = Topology::default();
+        topology.absorb(model, None, &mut HashMap::new(), value_of)?;
+        topology.workloads.sort_by_cached_key(Workload::id);
+        Ok(topology)
+    }
+
     fn add(
         &mut self,
         input: &Input,

@@ -1,19 +1,21 @@
-//! The transformation of a ResourceList: the same model and transforms as `render`, applied to
-//! `items` instead of a manifest stream (kyaml's `ResourceListProcessor`).
+//! The KRM function adapter: the same core as `render`, applied to a ResourceList's `items`
+//! instead of a manifest stream (kyaml's `ResourceListProcessor`).
 //!
 //! Items marked `config.kubernetes.io/local-config` (the function config file kpt lists among
 //! the items, the Kptfile) are not resources: they are not modelled or transformed, and are
 //! handed back unchanged, because kpt deletes the file of every item a function does not return.
 //! The `functionConfig` is never added to the items.
 
-use super::resource_list::{self, KrmResult, ResourceList, Severity};
 use super::results;
-use crate::config::Config;
-use crate::config::{function_config, namespace};
+use crate::analysis::lint;
+use crate::config::{function_config, namespace, Config};
+use crate::core::report::Report;
+use crate::core::{self, Outcome};
 use crate::error::{Error, Result};
+use crate::krm::resource_list::{self, KrmResult, ResourceList, Severity};
 use crate::model::{Model, Needs};
-use crate::transform;
 use serde_json::Value;
+use std::io::Write;
 
 /// What the processor needs besides the ResourceList.
 #[derive(Debug, Default)]
@@ -23,6 +25,15 @@ pub struct Processor {
     pub namespace: Option<String>,
     /// Lint the output (`--check`) even when the function config does not ask for it.
     pub check: bool,
+    /// Report every change as an `info` result too (`--report`).
+    pub report: bool,
+}
+
+/// What a run produced besides the ResourceList: the change report.
+#[derive(Debug, Default)]
+pub struct Produced {
+    /// The change report (empty when netfence is disabled or failed).
+    pub report: Report,
 }
 
 /// Where a new item's file goes under kpt: `netfence/<namespace>/<name>.yaml`.
@@ -30,16 +41,38 @@ pub fn new_item_path(namespace: &str, name: &str) -> String {
     format!("netfence/{namespace}/{name}.yaml")
 }
 
+/// Reads a ResourceList from `input`, processes it and writes the answer to `out` (YAML, or JSON
+/// when the input was JSON). Returns the exit code (0, or 1 when a check reported an `error`)
+/// and the change report.
+///
+/// Failure: an unreadable ResourceList is an error with nothing on stdout. Once the list is read,
+/// the answer is always written, so that kpt can show its `results`: on an invalid function
+/// config or item, the items unchanged plus an `error` result; the error then goes to stderr and
+/// the exit code is non-zero (kustomize ignores `results` and reports only the exit status).
+pub fn run(input: &[u8], processor: &Processor, out: &mut impl Write) -> Result<(u8, Produced)> {
+    let mut list = ResourceList::parse(input)?;
+    let outcome = processor.process(&mut list);
+    // `functionConfig` is input only: the answer carries items and results.
+    list.function_config = None;
+    let (items, results, has_errors) = (list.items.len(), list.results.len(), list.has_errors());
+    out.write_all(list.into_text(resource_list::is_json(input)).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Io { what: "writing the output".into(), source })?;
+    let produced = outcome?;
+    tracing::info!(items, results, "KRM function done");
+    Ok((if has_errors { 1 } else { 0 }, produced))
+}
+
 impl Processor {
     /// Transforms `list` in place and fills its `results`. On error the items are left as they
     /// were, an `error` result describes the problem, and the error is returned.
-    pub fn process(&self, list: &mut ResourceList) -> Result<()> {
+    pub fn process(&self, list: &mut ResourceList) -> Result<Produced> {
         let fc = match function_config::parse(list.function_config.as_ref()) {
             Ok(fc) => fc,
             Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
         };
         let resolved = namespace::resolve(self.namespace.as_deref(), fc.namespace.as_deref());
-        let (configured, namespace) = (resolved.is_configured(), resolved.name);
+        let check = self.check || fc.check;
         // Resources move out of the list and come back, changed or not, in their places.
         let mut slots: Vec<Option<Value>> = std::mem::take(&mut list.items).into_iter().map(Some).collect();
         let positions: Vec<usize> = (0..slots.len())
@@ -47,12 +80,13 @@ impl Processor {
             .collect();
         let mut resources: Vec<Value> = positions.iter().filter_map(|&i| slots[i].take()).collect();
         let mut found = Vec::new();
-        let outcome = transform_items(&mut resources, &positions, &fc.config, &namespace, configured, &mut found);
+        let run = Run { config: &fc.config, namespace: &resolved.name, configured: resolved.is_configured(), check };
+        let outcome = run.transform(&mut resources, &positions, &mut found);
         for (pos, item) in positions.into_iter().zip(resources) {
             slots[pos] = Some(item);
         }
         list.items = slots.into_iter().flatten().collect();
-        let added = outcome.map_err(|mut failure| {
+        let done = outcome.map_err(|mut failure| {
             // A configuration error found by a transform is about the function config object.
             if let (Some(_), None, Some(fc)) =
                 (&failure.result.field, &failure.result.resource_ref, &list.function_config)
@@ -64,7 +98,8 @@ impl Processor {
         list.results.extend(found);
         // Under kpt (items carry their file), new items get a file of their own.
         let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
-        for mut item in added {
+        for added in done.outcome.added {
+            let mut item = added.value;
             if kpt_paths {
                 let path = new_item_path(
                     item["metadata"]["namespace"].as_str().unwrap_or_default(),
@@ -74,17 +109,74 @@ impl Processor {
             }
             list.items.push(item);
         }
-        if self.check || fc.check {
-            // Lint findings are about the output, the resources as the function hands them on.
-            let resources: Vec<Value> =
-                list.items.iter().filter(|i| !resource_list::is_local_config(i)).cloned().collect();
-            let findings = results::lint(&resources, &namespace).map_err(|e| {
-                let failure = Failure { result: KrmResult::new(Severity::Error, e.to_string()), error: e };
-                fail(list, Box::new(failure))
-            })?;
-            list.results.extend(findings);
+        if self.report {
+            list.results.extend(results::changes(&done.report, &list.items));
         }
-        Ok(())
+        if let Some(findings) = done.lint {
+            // Lint findings are about the output, the resources as the function hands them on.
+            let resources: Vec<&Value> = list.items.iter().filter(|i| !resource_list::is_local_config(i)).collect();
+            list.results.extend(results::lint(&findings, &resources));
+        }
+        Ok(Produced { report: done.report })
+    }
+}
+
+/// One transformation of the resources.
+struct Run<'a> {
+    config: &'a Config,
+    namespace: &'a str,
+    configured: bool,
+    check: bool,
+}
+
+/// What [`Run::transform`] produced.
+struct Done {
+    outcome: Outcome,
+    report: Report,
+    lint: Option<Vec<lint::Finding>>,
+}
+
+impl Run<'_> {
+    /// Runs the core over the resources (`positions` are their indices among the items, for
+    /// messages). Changed resources are replaced in place.
+    fn transform(
+        &self,
+        resources: &mut [Value],
+        positions: &[usize],
+        found: &mut Vec<KrmResult>,
+    ) -> Result<Done, Box<Failure>> {
+        if !self.config.enabled && !self.check {
+            found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
+            return Ok(Done { outcome: Outcome::default(), report: Report::default(), lint: None });
+        }
+        // Workloads are always modelled: the warnings need them.
+        let model = Model::from_items(resources, self.namespace, Needs { workloads: true })
+            .map_err(|e| model_failure(resources, positions, e))?;
+        let outcome = if self.config.enabled {
+            core::core(&model, self.config, &super::context(&model))
+                .map_err(|e| model_failure(resources, positions, e))?
+        } else {
+            found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
+            Outcome::default()
+        };
+        let lint = if self.check {
+            let value_of = |i: usize| Ok(model.value_in(resources, i).cloned().unwrap_or_default());
+            let findings = super::check::lint_output(&model, &outcome, resources.len(), value_of)
+                .map_err(|e| Box::new(Failure { result: KrmResult::new(Severity::Error, e.to_string()), error: e }))?;
+            Some(findings)
+        } else {
+            None
+        };
+        let report = Report::new(&model, &outcome);
+        if self.config.enabled {
+            found.push(results::summary(&report));
+            found.extend(results::findings(&outcome.findings));
+            found.extend(results::warnings(&model, resources, self.configured));
+        }
+        for c in &outcome.changed {
+            resources[c.doc] = c.value.clone();
+        }
+        Ok(Done { outcome, report, lint })
     }
 }
 
@@ -99,39 +191,6 @@ fn fail(list: &mut ResourceList, failure: Box<Failure>) -> Error {
 struct Failure {
     result: KrmResult,
     error: Error,
-}
-
-/// Runs the model and the transforms over the resources (`positions` are their indices among
-/// the items, for messages). Changed resources are replaced in place; returns the new objects.
-fn transform_items(
-    resources: &mut [Value],
-    positions: &[usize],
-    config: &Config,
-    namespace: &str,
-    namespace_configured: bool,
-    found: &mut Vec<KrmResult>,
-) -> Result<Vec<Value>, Box<Failure>> {
-    if !config.enabled {
-        found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
-        return Ok(Vec::new());
-    }
-    // Workloads are always modelled: the warnings need them.
-    let mut model = Model::from_items(resources, namespace, Needs { workloads: true })
-        .map_err(|e| model_failure(resources, positions, e))?;
-    let added = transform::apply(&mut model, config).map_err(|e| model_failure(resources, positions, e))?;
-    let mut changed = Vec::new();
-    for p in model.policies.iter().filter(|p| p.changed) {
-        let object = &model.objects[p.object];
-        match object.item {
-            None => resources[object.doc] = p.value.clone(),
-            // A policy inside a List item is replaced inside it.
-            Some(i) => resources[object.doc]["items"][i] = p.value.clone(),
-        }
-        changed.push(format!("{}/{}", p.namespace, p.name));
-    }
-    found.push(results::summary(&added, &changed));
-    found.extend(results::warnings(&model, resources, config, namespace_configured));
-    Ok(added)
 }
 
 /// The result and error of an invalid function config.

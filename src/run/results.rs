@@ -1,13 +1,13 @@
 //! What the KRM function reports besides the items: an `info` summary of what it added and
 //! changed, `warning`s for things worth a look, and in check mode the lint findings.
 
-use super::resource_list::{KrmResult, Severity};
 use crate::analysis::lint;
-use crate::analysis::topology::Topology;
-use crate::config::Config;
-use crate::error::Result;
+use crate::core::report::Report;
+use crate::core::Action;
 use crate::k8s::selector;
-use crate::model::{policy, Model, Workload};
+use crate::krm::resource_list::{KrmResult, Severity};
+use crate::model::{Model, Workload};
+use crate::transform::{Finding, Severity as FindingSeverity};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -15,34 +15,63 @@ use std::collections::BTreeMap;
 const LISTED: usize = 5;
 
 /// The `info` summary: the policies added and changed.
-pub fn summary(added: &[Value], changed: &[String]) -> KrmResult {
-    let added_names: Vec<String> = added
-        .iter()
-        .map(|v| {
-            let meta = &v["metadata"];
-            format!("{}/{}", meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default())
-        })
-        .collect();
-    let message = match (added_names.is_empty(), changed.is_empty()) {
+pub fn summary(report: &Report) -> KrmResult {
+    let names = |pick: &dyn Fn(Action) -> bool| -> Vec<String> {
+        report
+            .changes
+            .iter()
+            .filter(|e| pick(e.action))
+            .map(|e| format!("{}/{}", e.namespace.as_deref().unwrap_or_default(), e.name))
+            .collect()
+    };
+    let added = names(&|a| a == Action::Added);
+    let changed = names(&|a| a != Action::Added);
+    let message = match (added.is_empty(), changed.is_empty()) {
         (true, true) => "netfence: nothing to add or change, the items are already isolated".to_string(),
         _ => format!(
             "netfence: added {} NetworkPolicies{}; changed {}{}",
-            added_names.len(),
-            listed(&added_names),
+            added.len(),
+            listed(&added),
             changed.len(),
-            listed(changed)
+            listed(&changed)
         ),
     };
     KrmResult::new(Severity::Info, message)
 }
 
-/// The findings of `netfence check` on `resources` (the output items), each about the item it
-/// names, with its rule ID in the `rule` tag: `netfence check -o json` in `results` shape.
-pub fn lint(resources: &[Value], namespace: &str) -> Result<Vec<KrmResult>> {
-    let topology = Topology::from_items(resources, namespace)?;
-    let findings = lint::check(&topology);
-    let summary = KrmResult::new(Severity::Info, format!("netfence {}", lint::summary(&findings)));
-    Ok(findings
+/// One `info` result per report entry (`--report`), about the output item, with the action in
+/// the `action` tag.
+pub fn changes(report: &Report, items: &[Value]) -> Vec<KrmResult> {
+    report
+        .changes
+        .iter()
+        .map(|e| {
+            let action = serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_string));
+            let ns = e.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+            let mut result = KrmResult::new(
+                Severity::Info,
+                format!("netfence: {} {} {ns}{}: {}", action.clone().unwrap_or_default(), e.kind, e.name, e.reason),
+            );
+            let about = items.iter().find(|i| {
+                i["kind"] == e.kind.as_str()
+                    && i["metadata"]["name"] == e.name.as_str()
+                    && e.namespace.as_deref().is_none_or(|n| i["metadata"]["namespace"].as_str().is_none_or(|m| m == n))
+            });
+            if let Some(item) = about {
+                result = result.about(item);
+            }
+            result.tags.extend(action.map(|a| ("action".to_string(), a)));
+            result
+        })
+        .collect()
+}
+
+/// The lint findings of the output, each about the item it names (`resources` are the output
+/// items, item `i` being "document" `i + 1` of the origins), with its rule ID in the `rule` tag:
+/// `netfence check -o json` in `results` shape.
+pub fn lint(findings: &[lint::Finding], resources: &[&Value]) -> Vec<KrmResult> {
+    let summary = KrmResult::new(Severity::Info, format!("netfence {}", lint::summary(findings)));
+    findings
         .iter()
         .map(|f| {
             let severity = match f.severity {
@@ -52,7 +81,6 @@ pub fn lint(resources: &[Value], namespace: &str) -> Result<Vec<KrmResult>> {
             };
             let mut result =
                 KrmResult::new(severity, format!("{} {}: {}: {}", f.rule.id, f.rule.name, f.subject, f.message));
-            // Origins of items are "document" index + 1.
             if let Some(item) = f.origin.doc.index.checked_sub(1).and_then(|i| resources.get(i)) {
                 result = result.about(item);
             }
@@ -60,12 +88,34 @@ pub fn lint(resources: &[Value], namespace: &str) -> Result<Vec<KrmResult>> {
             result
         })
         .chain(std::iter::once(summary))
-        .collect())
+        .collect()
 }
 
-/// Warnings about the input: policies that select no pod of the items' workloads, extra egress
-/// rules no policy takes, items placed in a namespace nobody named.
-pub fn warnings(model: &Model, resources: &[Value], config: &Config, namespace_configured: bool) -> Vec<KrmResult> {
+/// The transforms' findings, as warnings about the function config's field.
+pub fn findings(findings: &[Finding]) -> Vec<KrmResult> {
+    findings
+        .iter()
+        .map(|f| {
+            let severity = match f.severity {
+                FindingSeverity::Warning => Severity::Warning,
+                FindingSeverity::Info => Severity::Info,
+            };
+            let message = match &f.field {
+                Some(field) => format!("{field}: {}", f.message),
+                None => f.message.clone(),
+            };
+            let result = KrmResult::new(severity, message);
+            match &f.field {
+                Some(field) => result.at(format!("spec.{field}")),
+                None => result,
+            }
+        })
+        .collect()
+}
+
+/// Warnings about the input: policies that select no pod of the items' workloads, items placed
+/// in a namespace nobody named.
+pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) -> Vec<KrmResult> {
     let mut out = Vec::new();
     let mut by_namespace: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in &model.workloads {
@@ -90,17 +140,6 @@ pub fn warnings(model: &Model, resources: &[Value], config: &Config, namespace_c
             )
             .about(item)
             .at("spec.podSelector"),
-        );
-    }
-    let egress_targets =
-        model.policies.iter().any(|p| policy::restricts_egress(&p.spec) && !policy::selects_whole_namespace(&p.spec));
-    if config.extra_rules().next().is_some() && !egress_targets {
-        out.push(
-            KrmResult::new(
-                Severity::Warning,
-                "egress: no policy restricts egress of specific pods, so the extra egress rules were not used",
-            )
-            .at("spec.egress"),
         );
     }
     if !namespace_configured {
@@ -165,23 +204,37 @@ mod tests {
     fn warns_about_a_policy_selecting_nothing_and_defaulted_namespaces() {
         let items = items();
         let model = Model::from_items(&items, "default", Needs { workloads: true }).unwrap();
-        let found = warnings(&model, &items, &Config::default(), false);
+        let found = warnings(&model, &items, false);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].message.contains("shop/typo"));
         assert_eq!(found[0].resource_ref.as_ref().unwrap().name, "typo");
         assert_eq!(found[0].field.as_ref().unwrap().path, "spec.podSelector");
         assert!(found[1].message.contains("ConfigMap/loose"), "{}", found[1].message);
         // A configured namespace is a decision, not something to warn about.
-        assert_eq!(warnings(&model, &items, &Config::default(), true).len(), 1);
+        assert_eq!(warnings(&model, &items, true).len(), 1);
     }
 
     #[test]
     fn summary_lists_names() {
-        let added = vec![json!({"metadata": {"name": "a", "namespace": "n"}})];
-        let s = summary(&added, &["n/b".into()]);
+        use crate::core::report::Entry;
+        let entry = |action, name: &str| Entry {
+            action,
+            kind: "NetworkPolicy".into(),
+            api_version: "networking.k8s.io/v1".into(),
+            namespace: Some("n".into()),
+            name: name.into(),
+            reason: "r".into(),
+            document: None,
+            patch: None,
+        };
+        let report = Report { changes: vec![entry(Action::Changed, "b"), entry(Action::Added, "a")] };
+        let s = summary(&report);
         assert_eq!(s.message, "netfence: added 1 NetworkPolicies (n/a); changed 1 (n/b)");
         assert_eq!(s.severity, Severity::Info);
         let names: Vec<String> = (0..7).map(|i| i.to_string()).collect();
         assert_eq!(listed(&names), " (0, 1, 2, 3, 4 and 2 more)");
+        let changes = changes(&report, &[]);
+        assert_eq!(changes[1].message, "netfence: added NetworkPolicy n/a: r");
+        assert_eq!(changes[1].tags["action"], "added");
     }
 }

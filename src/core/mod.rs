@@ -1,0 +1,148 @@
+//! The one processor behind every I/O shape: [`core`] takes the model of the input objects, the
+//! configuration and what the I/O shape asks for ([`Context`]), and returns the [`Outcome`]:
+//! each changed document with the RFC 6902 JSON Patch that turns it into its output and why,
+//! the new objects and why, and the findings. The plain stream (post-renderer, Argo CD) and the
+//! KRM `ResourceList` adapters in [`crate::run`] only read their input into a model and write
+//! the outcome back, as kyaml's fn/framework keeps one processor behind the ResourceList I/O.
+
+pub mod patch;
+pub mod report;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::transform::{self, Change, Finding};
+use json_patch::PatchOperation;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// What the I/O shape asks of the core besides the model and the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Annotations every new object gets (Helm 4's filename annotation, see
+    /// [`crate::stream::header::helm4_generated_annotation`]).
+    pub annotations: Vec<(String, String)>,
+}
+
+/// What happened to a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// A new document.
+    Added,
+    /// An input document netfence edited (rules appended to a policy).
+    Changed,
+    /// netfence's own policy of an earlier run, regenerated because the configuration or the
+    /// input changed.
+    Updated,
+}
+
+/// A changed input document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed {
+    /// Position of the document among the model's documents ([`crate::model::Object::doc`]).
+    pub doc: usize,
+    /// The operations turning the input document into the output one.
+    pub patch: Vec<PatchOperation>,
+    /// The output document (the input with `patch` applied).
+    pub value: Value,
+    /// [`Action::Changed`] or [`Action::Updated`].
+    pub action: Action,
+    /// Why, one sentence each.
+    pub reasons: Vec<String>,
+}
+
+/// A new object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Added {
+    /// The object.
+    pub value: Value,
+    /// Why, one sentence each.
+    pub reasons: Vec<String>,
+}
+
+/// The result of [`core`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Changed documents, in document order.
+    pub changed: Vec<Changed>,
+    /// New objects, in output order.
+    pub added: Vec<Added>,
+    /// What the transforms noticed.
+    pub findings: Vec<Finding>,
+}
+
+/// Plans every transform over `model` and turns the plan into patches and new objects.
+pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome> {
+    let planned = transform::plan(model, config, &context.annotations)?;
+    // Edits per policy, in plan order.
+    let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
+    for e in &planned.edits {
+        by_policy.entry(e.policy).or_default().push(e);
+    }
+    // Operations per document (a List document collects those of its items).
+    let mut by_doc: BTreeMap<usize, (Vec<PatchOperation>, Action, Vec<String>)> = BTreeMap::new();
+    for (i, edits) in by_policy {
+        let policy = &model.policies[i];
+        let Some((ops, action, reasons)) = policy_ops(policy, &edits) else { continue };
+        let object = &model.objects[policy.object];
+        let item = object.item.map(|n| n.to_string());
+        let prefix: Vec<&str> = item.iter().flat_map(|n| ["items", n.as_str()]).collect();
+        let entry = by_doc.entry(object.doc).or_insert_with(|| (Vec::new(), action, Vec::new()));
+        entry.0.extend(patch::under(&prefix, ops));
+        if action == Action::Updated {
+            entry.1 = Action::Updated;
+        }
+        entry.2.extend(reasons);
+    }
+    let mut changed = Vec::with_capacity(by_doc.len());
+    for (doc, (ops, action, reasons)) in by_doc {
+        let input = document_value(model, doc)
+            .ok_or_else(|| Error::config("internal", format!("document {doc} was edited but not kept")))?;
+        let value = patch::apply(input, &ops).map_err(|m| Error::config("internal", m))?;
+        changed.push(Changed { doc, patch: ops, value, action, reasons });
+    }
+    let added = planned.added.into_iter().map(|n| Added { value: n.value, reasons: n.reasons }).collect();
+    Ok(Outcome { changed, added, findings: planned.findings })
+}
+
+/// The operations of one policy's edits, relative to the policy object; `None` when they
+/// change nothing (every rule to append is already there).
+fn policy_ops(
+    policy: &crate::model::Policy,
+    edits: &[&transform::Edit],
+) -> Option<(Vec<PatchOperation>, Action, Vec<String>)> {
+    if let Some(e) = edits.iter().rev().find(|e| matches!(e.change, Change::Replace(_))) {
+        let Change::Replace(new) = &e.change else { return None };
+        let ops = patch::diff(&policy.value, new);
+        return (!ops.is_empty()).then(|| (ops, Action::Updated, vec![e.reason.clone()]));
+    }
+    // Rules are appended in edit order, each once: one already in the policy, or appended by an
+    // earlier edit, is skipped (and an edit left with nothing gives no reason).
+    let mut present: Vec<&k8s_openapi::api::networking::v1::NetworkPolicyEgressRule> =
+        policy.spec.egress.iter().flatten().collect();
+    let (mut rules, mut reasons) = (Vec::new(), Vec::new());
+    for e in edits {
+        let Change::AppendEgress(append) = &e.change else { continue };
+        let fresh: Vec<_> = append.iter().filter(|r| !present.contains(r)).collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        for r in fresh {
+            present.push(r);
+            rules.push(transform::to_json(r));
+        }
+        reasons.push(e.reason.clone());
+    }
+    tracing::debug!(namespace = %policy.namespace, policy = %policy.name, rules = rules.len(), "appending egress rules");
+    (!rules.is_empty()).then(|| (patch::append_egress(&policy.value, rules), Action::Changed, reasons))
+}
+
+/// The parsed input document `doc`: a List document, or the policy that is the document.
+fn document_value(model: &Model, doc: usize) -> Option<&Value> {
+    if let Some(list) = model.lists.get(&doc) {
+        return Some(list);
+    }
+    let index = model.policy_of_document(doc)?;
+    Some(&model.policies[index].value)
+}

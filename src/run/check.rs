@@ -1,0 +1,64 @@
+//! `--check` (or `check: true` in a function config): lints what netfence is about to hand on,
+//! with `netfence check`'s rules, on the output model — the input's model with the outcome
+//! applied — rather than by writing the output and reading it again.
+
+use crate::analysis::lint::{self, Finding};
+use crate::analysis::topology::Topology;
+use crate::core::Outcome;
+use crate::error::{DocRef, Result};
+use crate::model::Model;
+use serde_json::Value;
+
+/// The lint findings of the output. `documents` is the number of input documents (new objects
+/// are numbered after them); `value_of(i)` is input object `i`'s whole value.
+pub fn lint_output(
+    model: &Model,
+    outcome: &Outcome,
+    documents: usize,
+    value_of: impl Fn(usize) -> Result<Value>,
+) -> Result<Vec<Finding>> {
+    let output = output_model(model, outcome, documents)?;
+    let inputs = model.objects.len();
+    let topology = Topology::from_model(&output, |i| if i < inputs { value_of(i) } else { Ok(Value::Null) })?;
+    Ok(lint::check(&topology))
+}
+
+/// The model of the output: changed policies replaced, new objects added (numbered after the
+/// `documents` input documents).
+fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Model> {
+    let mut output = Model {
+        default_namespace: model.default_namespace.clone(),
+        objects: model.objects.clone(),
+        policies: model.policies.clone(),
+        policies_by_namespace: model.policies_by_namespace.clone(),
+        workloads: model.workloads.clone(),
+        namespaces: model.namespaces.clone(),
+        lists: Default::default(),
+        helm4_chart: model.helm4_chart.clone(),
+    };
+    for c in &outcome.changed {
+        if let Some(i) = model.policy_of_document(c.doc) {
+            output.replace_policy(i, c.value.clone())?;
+            continue;
+        }
+        // A List: its policies are its items.
+        for i in 0..model.policies.len() {
+            let o = &model.objects[model.policies[i].object];
+            if let (true, Some(item)) = (o.doc == c.doc, o.item) {
+                if let Some(v) = c.value.pointer(&format!("/items/{item}")) {
+                    output.replace_policy(i, v.clone())?;
+                }
+            }
+        }
+    }
+    for (k, a) in outcome.added.iter().enumerate() {
+        let id = format!(
+            "{}/{}",
+            a.value["kind"].as_str().unwrap_or_default(),
+            a.value["metadata"]["name"].as_str().unwrap_or_default()
+        );
+        let doc_ref = DocRef { index: documents + k + 1, line: 0, id: Some(id) };
+        output.add_object(usize::MAX, doc_ref, &a.value)?;
+    }
+    Ok(output)
+}

@@ -1,0 +1,195 @@
+//! The plain-stream adapter: manifests in, the same manifests plus network isolation out. This
+//! is what the Helm post-renderer, the legacy kustomize exec plugin and the Argo CD plugin run;
+//! the KRM function ([`super::function`]) runs the same core on a ResourceList.
+
+use crate::analysis::lint;
+use crate::config::namespace::DefaultNamespace;
+use crate::config::Config;
+use crate::core::report::Report;
+use crate::core::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::model::{Model, Needs};
+use crate::stream::{Replacement, Stream};
+use crate::transform::Finding;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+/// What a render needs besides the input.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Namespace of namespaced objects that do not set `metadata.namespace`.
+    pub namespace: DefaultNamespace,
+    /// The `networkPolicy` configuration.
+    pub config: Config,
+}
+
+/// What to produce besides the output stream.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// The change report.
+    pub report: bool,
+    /// The lint findings of the output (`--check`).
+    pub check: bool,
+}
+
+/// The outcome of a render, ready to be written.
+#[derive(Debug)]
+pub struct Rendered<'a> {
+    /// The split input.
+    pub stream: Stream<'a>,
+    /// What the core decided.
+    pub outcome: Outcome,
+    /// The change report, when asked for.
+    pub report: Option<Report>,
+    /// The lint findings of the output, when asked for.
+    pub lint: Option<Vec<lint::Finding>>,
+}
+
+impl Rendered<'_> {
+    /// Writes the output stream: unchanged documents byte for byte, changed ones patched,
+    /// new ones appended.
+    pub fn write(&self, out: &mut impl Write) -> Result<()> {
+        let replaced: BTreeMap<usize, Replacement> =
+            self.outcome.changed.iter().map(|c| (c.doc, Replacement { patch: &c.patch, value: &c.value })).collect();
+        let appended: Vec<&Value> = self.outcome.added.iter().map(|a| &a.value).collect();
+        self.stream
+            .write(&replaced, &appended, out)
+            .map_err(|source| Error::Io { what: "writing the output".into(), source })
+    }
+
+    /// The output stream as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.stream.input.len() + 4096);
+        // Writing to a Vec cannot fail.
+        let _ = self.write(&mut out);
+        out
+    }
+
+    /// What the transforms noticed (warnings such as unused extra egress rules).
+    pub fn findings(&self) -> &[Finding] {
+        &self.outcome.findings
+    }
+}
+
+/// Renders `input`. Nothing is written: on error the caller has produced no output at all.
+pub fn render<'a>(input: &'a [u8], options: &RenderOptions) -> Result<Rendered<'a>> {
+    render_with(input, options, Extras::default())
+}
+
+/// [`render`], with the report and the lint of the output when asked for.
+pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras) -> Result<Rendered<'a>> {
+    let stream = Stream::parse(input)?;
+    if !options.config.enabled {
+        let report = extras.report.then(Report::default);
+        let lint = if extras.check { Some(lint_input(&stream, &options.namespace.name)?) } else { None };
+        return Ok(Rendered { stream, outcome: Outcome::default(), report, lint });
+    }
+    let needs = Needs { workloads: options.config.needs_workloads() || extras.check };
+    let mut model = Model::build(&stream, &options.namespace.name, needs)?;
+    // Parsed Lists are kept only to rewrite those holding a policy: free the others before the
+    // transforms run (peak memory on List-heavy streams).
+    let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
+    model.lists.retain(|doc, _| with_policy.contains(doc));
+    let outcome = core::core(&model, &options.config, &super::context(&model))?;
+    tracing::info!(changed = outcome.changed.len(), added = outcome.added.len(), "render done");
+    let report = extras.report.then(|| Report::new(&model, &outcome));
+    let lint = if extras.check {
+        let documents = stream.docs.iter().filter(|d| d.header.is_some()).count();
+        Some(super::check::lint_output(&model, &outcome, documents, |i| object_value(&stream, &model, i))?)
+    } else {
+        None
+    };
+    Ok(Rendered { stream, outcome, report, lint })
+}
+
+/// The lint of an input netfence leaves alone (`enabled: false`): the output is the input.
+fn lint_input(stream: &Stream, namespace: &str) -> Result<Vec<lint::Finding>> {
+    let model = Model::build(stream, namespace, Needs { workloads: true })?;
+    let documents = stream.docs.iter().filter(|d| d.header.is_some()).count();
+    super::check::lint_output(&model, &Outcome::default(), documents, |i| object_value(stream, &model, i))
+}
+
+/// The whole value of input object `i` (a List item is taken from its List).
+fn object_value(stream: &Stream, model: &Model, i: usize) -> Result<Value> {
+    let o = &model.objects[i];
+    let doc = stream.docs[o.doc].value(stream.format)?;
+    Ok(match o.item {
+        Some(item) => doc.pointer(&format!("/items/{item}")).cloned().unwrap_or_default(),
+        None => doc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Action;
+    use crate::stream::Format;
+    use std::path::Path;
+
+    /// The documents of a stream as parsed values, in order (comment-only chunks left out).
+    fn documents(bytes: &[u8]) -> Vec<Value> {
+        let stream = Stream::parse(bytes).expect("a valid stream");
+        stream.docs.iter().filter(|d| d.header.is_some()).map(|d| d.value(stream.format).expect("parses")).collect()
+    }
+
+    fn config(yaml: &str) -> Config {
+        let value = crate::stream::parse_value(yaml.as_bytes(), Format::Yaml).expect("valid YAML");
+        Config::from_value(value, "networkPolicy").expect("a valid config")
+    }
+
+    /// Renders `input` with a report and checks it against the output: every patch turns the
+    /// input document (as parsed) into the output document exactly, and every added document is
+    /// reported. Returns the output and the number of (changed or updated, added) entries.
+    fn check_report(name: &str, input: &[u8], config: &Config) -> (Vec<u8>, usize, usize) {
+        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone() };
+        let rendered = render_with(input, &options, Extras { report: true, check: false })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let output = rendered.to_bytes();
+        let report = rendered.report.expect("asked for");
+        let (before, after) = (documents(input), documents(&output));
+        let mut changed = 0;
+        for e in report.changes.iter().filter(|e| e.action != Action::Added) {
+            let i = e.document.expect("a changed document has its index") - 1;
+            let patched = crate::core::patch::apply(&before[i], e.patch.as_ref().expect("a patch")).expect("applies");
+            assert_eq!(patched, after[i], "{name}: the patch of document {} does not reproduce it", i + 1);
+            assert!(!e.reason.is_empty(), "{name}: document {} changed without a reason", i + 1);
+            changed += 1;
+        }
+        let added = report.changes.iter().filter(|e| e.action == Action::Added).count();
+        assert_eq!(after.len(), before.len() + added, "{name}: every added document is reported");
+        // Documents the report does not name are unchanged.
+        let named: Vec<usize> = report.changes.iter().filter_map(|e| e.document).collect();
+        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+            assert!(named.contains(&(i + 1)) || b == a, "{name}: document {} changed but is not reported", i + 1);
+        }
+        (output, changed, added)
+    }
+
+    #[test]
+    fn report_patches_reproduce_the_output_on_the_corpus() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/charts");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e} (the shared corpus is expected next to the repository)", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 30, "expected the chart corpus in {}", dir.display());
+        let extra = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}], ports: [{port: 5432}]}]");
+        let narrower =
+            config("egress: [{to: [{ipBlock: {cidr: 10.30.0.0/16}}]}]\ndefaultDeny: {policyTypes: [Egress]}");
+        let (mut changed, mut added, mut updated) = (0, 0, 0);
+        for file in &files {
+            let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let input = std::fs::read(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (output, c_changed, c_added) = check_report(&name, &input, &Config::default());
+            // A second run with another configuration regenerates netfence's own policies:
+            // `updated` entries, whose patches must reproduce the output too.
+            let (_, again, _) = check_report(&name, &output, &narrower);
+            let (_, e_changed, e_added) = check_report(&name, &input, &extra);
+            (changed, added, updated) = (changed + c_changed + e_changed, added + c_added + e_added, updated + again);
+        }
+        assert!(changed > 50 && added > 100 && updated > 30, "changed {changed}, added {added}, updated {updated}");
+    }
+}

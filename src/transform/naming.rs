@@ -1,0 +1,86 @@
+//! The naming pass: gives each new policy its final name and object. A name another policy of
+//! the namespace already has gets `-2`, `-3`…; netfence's own policies of an earlier run do not
+//! count (they are regenerated under the same names, see [`super::reconcile`]).
+
+use super::plan::NewPolicy;
+use crate::k8s::{MANAGED_BY_LABEL, MANAGED_BY_NETFENCE};
+use crate::model::Model;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+
+/// A new policy with its final name, as the object to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The whole object, keys in netfence's order ([`super::tidy`]).
+    pub value: Value,
+    /// Why it is there.
+    pub reasons: Vec<String>,
+}
+
+/// Names `policies` in order; `annotations` go on every one (what the I/O shape wants on new
+/// objects, e.g. Helm 4's filename annotation).
+pub fn name(model: &Model, policies: Vec<NewPolicy>, annotations: &[(String, String)]) -> Vec<Named> {
+    // Names in use, per (namespace, name): the input's own policies, then each name given here.
+    let mut taken: HashSet<(String, String)> =
+        model.policies.iter().filter(|p| !p.managed).map(|p| (p.namespace.clone(), p.name.clone())).collect();
+    policies
+        .into_iter()
+        .map(|p| {
+            let name = unique(&taken, &p.namespace, &p.base_name);
+            taken.insert((p.namespace.clone(), name.clone()));
+            let value = object(&p, &name, annotations);
+            Named { namespace: p.namespace, name, value, reasons: p.reasons }
+        })
+        .collect()
+}
+
+/// `base`, or `base-2`, `base-3`… whichever is free in `namespace`.
+fn unique(taken: &HashSet<(String, String)>, namespace: &str, base: &str) -> String {
+    let free = |name: &str| !taken.contains(&(namespace.to_string(), name.to_string()));
+    if free(base) {
+        return base.to_string();
+    }
+    (2..).map(|i| format!("{base}-{i}")).find(|n| free(n)).unwrap_or_else(|| base.to_string())
+}
+
+/// The NetworkPolicy object: netfence's label, the plan's labels and annotations, the spec.
+fn object(p: &NewPolicy, name: &str, annotations: &[(String, String)]) -> Value {
+    let mut labels = Map::new();
+    labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY_NETFENCE.into());
+    labels.extend(p.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))));
+    let mut metadata = json!({"name": name, "namespace": p.namespace, "labels": labels});
+    let all: Vec<&(String, String)> = p.annotations.iter().chain(annotations).collect();
+    if !all.is_empty() {
+        metadata["annotations"] = all.into_iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    }
+    super::tidy(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata,
+        "spec": super::to_json(&p.spec),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::testing::model;
+
+    #[test]
+    fn taken_names_get_a_suffix_but_own_policies_do_not_count() {
+        let m = model(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: netfence-default-deny, namespace: a}\nspec: {podSelector: {matchLabels: {x: z}}}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: netfence-allow-dns, namespace: a, labels: {app.kubernetes.io/managed-by: netfence}}\nspec: {podSelector: {}}\n",
+        );
+        let new = |base: &str| NewPolicy::new("a", base, Default::default(), "r".into());
+        let named =
+            name(&m, vec![new("netfence-default-deny"), new("netfence-default-deny"), new("netfence-allow-dns")], &[]);
+        let names: Vec<&str> = named.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["netfence-default-deny-2", "netfence-default-deny-3", "netfence-allow-dns"]);
+        assert_eq!(named[0].value["metadata"]["labels"][MANAGED_BY_LABEL], "netfence");
+    }
+}
