@@ -1,6 +1,7 @@
 //! The platform transforms (issue 4) through the library: validation errors name the entry, and
 //! the generated policies have the promised shape.
 
+use crate::util;
 use netfence::config::Config;
 use netfence::run::{render, RenderOptions};
 use serde_json::Value;
@@ -46,12 +47,6 @@ fn error(yaml: &str) -> String {
     run(yaml).unwrap_err().to_string()
 }
 
-fn policy<'a>(docs: &'a [Value], ns: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["namespace"] == ns && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no policy {ns}/{name}"))
-}
-
 #[test]
 fn errors_name_the_entry() {
     let e = error("allow: [{from: {namespace: other}, to: {workload: nope}}]");
@@ -79,21 +74,21 @@ fn errors_name_the_entry() {
 #[test]
 fn an_edge_has_an_egress_and_an_ingress_half() {
     let docs = run("allow: [{from: {workload: client}, to: {workload: web}}]").unwrap();
-    let egress = policy(&docs, "other", "netfence-allow-client");
+    let egress = util::policy(&docs, "other", "netfence-allow-client");
     assert_eq!(egress["spec"]["policyTypes"], serde_json::json!(["Egress"]));
     let rule = &egress_rules(egress)[0];
     assert_eq!(rule["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], "shop");
     assert_eq!(rule["to"][0]["podSelector"]["matchLabels"]["app"], "web");
     // Ports omitted: the server workload's container ports.
     assert_eq!(rule["ports"], serde_json::json!([{"protocol": "TCP", "port": 8080}]));
-    let ingress = policy(&docs, "shop", "netfence-allow-web");
+    let ingress = util::policy(&docs, "shop", "netfence-allow-web");
     assert_eq!(ingress["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app"], "client");
 }
 
 #[test]
 fn star_means_every_managed_namespace_and_edges_merge_per_pod_set() {
     let docs = run("allow: [{from: {namespace: other}, to: {namespace: '*'}, ports: [9090]}, {from: {namespace: other}, to: {namespace: shop}, ports: [80]}]").unwrap();
-    let egress = policy(&docs, "other", "netfence-allow");
+    let egress = util::policy(&docs, "other", "netfence-allow");
     let rules = egress_rules(egress);
     // other -> other:9090, other -> shop:9090, other -> shop:80, all in one policy.
     assert_eq!(rules.len(), 3, "{rules:#?}");
@@ -103,7 +98,7 @@ fn star_means_every_managed_namespace_and_edges_merge_per_pod_set() {
 #[test]
 fn external_egress_excludes_private_ranges_and_supports_ipv6() {
     let docs = run("externalEgress: [{workload: web, ipv6: true}]").unwrap();
-    let p = policy(&docs, "shop", "netfence-external-egress-web");
+    let p = util::policy(&docs, "shop", "netfence-external-egress-web");
     let rule = &egress_rules(p)[0];
     let to = &rule["to"];
     assert_eq!(to[0]["ipBlock"]["cidr"], "0.0.0.0/0");
@@ -119,12 +114,12 @@ fn external_egress_excludes_private_ranges_and_supports_ipv6() {
 #[test]
 fn kube_api_and_port_forward() {
     let docs = run("kubeApi: {cidrs: [10.0.0.1/32], from: [{workload: web}]}\nportForward: {enabled: true, cidrs: [192.168.1.0/24], namespaces: ['*']}").unwrap();
-    let api = policy(&docs, "shop", "netfence-kube-api-web");
+    let api = util::policy(&docs, "shop", "netfence-kube-api-web");
     let rule = &egress_rules(api)[0];
     assert_eq!(rule["to"][0]["ipBlock"]["cidr"], "10.0.0.1/32");
     assert_eq!(rule["ports"], serde_json::json!([{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]));
     for ns in ["shop", "other"] {
-        let pf = policy(&docs, ns, "netfence-port-forward");
+        let pf = util::policy(&docs, ns, "netfence-port-forward");
         assert_eq!(pf["metadata"]["labels"]["netfence.dev/relaxed"], "true");
         assert_eq!(pf["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"], "192.168.1.0/24");
     }
@@ -133,13 +128,13 @@ fn kube_api_and_port_forward() {
 #[test]
 fn workload_policies_hold_dns_extra_egress_and_edges() {
     let docs = run("workloadPolicies: {enabled: true}\negress: [{ports: [{port: 5432}]}]\nallow: [{from: {workload: client}, to: {workload: web}}]").unwrap();
-    let web = policy(&docs, "shop", "netfence-workload-web");
+    let web = util::policy(&docs, "shop", "netfence-workload-web");
     assert_eq!(web["spec"]["policyTypes"], serde_json::json!(["Ingress", "Egress"]));
     assert_eq!(web["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app"], "client");
     let egress = web["spec"]["egress"].as_array().unwrap();
     assert_eq!(egress[0]["ports"][0]["port"], 53);
     assert_eq!(egress[1]["ports"][0]["port"], 5432);
-    let client = policy(&docs, "other", "netfence-workload-client");
+    let client = util::policy(&docs, "other", "netfence-workload-client");
     assert_eq!(client["spec"]["egress"].as_array().unwrap().len(), 3);
     // The edge went into the workload policies, not into a separate grouped policy.
     assert!(!docs.iter().any(|d| d["metadata"]["name"]
@@ -150,7 +145,7 @@ fn workload_policies_hold_dns_extra_egress_and_edges() {
 #[test]
 fn generated_egress_policies_get_dns_when_there_is_no_baseline() {
     let docs = run("defaultDeny: {enabled: false}\nallow: [{from: {workload: client}, to: {workload: web}}]").unwrap();
-    let egress = policy(&docs, "other", "netfence-allow-client");
+    let egress = util::policy(&docs, "other", "netfence-allow-client");
     let rules = egress["spec"]["egress"].as_array().unwrap();
     assert!(rules.iter().any(|r| r["ports"][0]["port"] == 53), "{rules:#?}");
 }

@@ -1,24 +1,16 @@
 //! examples/matih-ai: the checked-in chart output and netfence's output for it stay in step with
 //! the chart and the binary (see examples/matih-ai/README.md to regenerate them).
 
-mod common;
-
-use common::matih_ai;
-use std::process::Command;
+use crate::util::{self, matih_ai};
 
 fn example_file(name: &str) -> Vec<u8> {
-    std::fs::read(common::repo_root().join("examples/matih-ai").join(name)).unwrap()
+    std::fs::read(util::repo_root().join("examples/matih-ai").join(name)).unwrap()
 }
 
 /// `netfence -n matih-ai -f charts/matih-ai/values.yaml` on `input`, run from the repo root.
 fn netfence(input: &[u8]) -> Vec<u8> {
-    let out = common::run(
-        Command::new(common::netfence_bin())
-            .args(["-n", matih_ai::NAMESPACE, "-f", matih_ai::VALUES])
-            .current_dir(common::repo_root()),
-        input,
-    );
-    assert!(out.status.success(), "netfence failed: {}", common::text(&out.stderr));
+    let out = util::netfence(&["-n", matih_ai::NAMESPACE, "-f", matih_ai::VALUES], input);
+    assert!(out.status.success(), "netfence failed: {}", util::text(&out.stderr));
     out.stdout
 }
 
@@ -27,12 +19,12 @@ fn netfence_reproduces_expected_yaml() {
     let got = netfence(&example_file("rendered.yaml"));
     let expected = example_file("expected.yaml");
     if got != expected {
-        let dir = common::scratch_dir("examples-matih-ai");
+        let dir = util::scratch_dir("examples-matih-ai");
         std::fs::write(dir.join("got.yaml"), &got).unwrap();
         panic!(
             "netfence output differs from examples/matih-ai/expected.yaml; got {}:\n{}",
             dir.join("got.yaml").display(),
-            common::text(&got)
+            util::text(&got)
         );
     }
 }
@@ -51,18 +43,13 @@ fn netfence_is_idempotent_on_its_output() {
 #[test]
 fn rendered_yaml_is_what_the_chart_renders() {
     for helm in ["helm3", "helm4"] {
-        let Some(bin) = common::tool(helm) else { continue };
-        let home = common::scratch_dir(&format!("examples-{helm}"));
-        let out = common::run(
-            Command::new(bin)
-                .args(["template", "matih", matih_ai::CHART, "-n", matih_ai::NAMESPACE])
-                .current_dir(common::repo_root())
-                .env("HELM_DATA_HOME", home.join("data"))
-                .env("HELM_CONFIG_HOME", home.join("config"))
-                .env("HELM_CACHE_HOME", home.join("cache")),
+        let Some(bin) = util::tool(helm) else { continue };
+        let home = util::scratch_dir(&format!("examples-{helm}"));
+        let out = util::run(
+            util::helm(&bin, &home).args(["template", "matih", matih_ai::CHART, "-n", matih_ai::NAMESPACE]),
             b"",
         );
-        assert!(out.status.success(), "{helm} template: {}", common::text(&out.stderr));
+        assert!(out.status.success(), "{helm} template: {}", util::text(&out.stderr));
         assert!(
             out.stdout == example_file("rendered.yaml"),
             "{helm}: examples/matih-ai/rendered.yaml is stale, regenerate it (examples/matih-ai/README.md)"

@@ -1,47 +1,14 @@
 //! Bad input through the real binary, one test per error class: the exit code, nothing at all on
 //! stdout, and exactly one line on stderr that names what is wrong and where.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use crate::util::{self, netfence};
+use std::process::Output;
 
-fn netfence(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netfence"))
-        .args(args)
-        .env_remove("HELM_NAMESPACE")
-        .env_remove("ARGOCD_APP_NAMESPACE")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run netfence");
-    // The binary may exit before reading all of stdin (a bad values file): ignore EPIPE.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    child.wait_with_output().expect("wait for netfence")
-}
-
-/// A scratch directory for values files, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("netfence-bad-input-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, content: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, content).expect("write scratch file");
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `content` as `values.yaml` in a fresh scratch directory named after the test; its path.
+fn values_file(test: &str, content: &str) -> String {
+    let path = util::scratch_dir(&format!("bad-input-{test}")).join("values.yaml");
+    std::fs::write(&path, content).expect("write scratch file");
+    path.to_string_lossy().into_owned()
 }
 
 /// Asserts a clean failure: `code`, empty stdout, one stderr line containing every word of `words`.
@@ -110,8 +77,7 @@ fn network_policy_with_an_invalid_spec() {
 
 #[test]
 fn unknown_key_under_network_policy() {
-    let s = Scratch::new("unknown-key");
-    let values = s.file("values.yaml", "networkPolicy:\n  defaultDeny:\n    exludeNamespaces: [kube-system]\n");
+    let values = values_file("unknown-key", "networkPolicy:\n  defaultDeny:\n    exludeNamespaces: [kube-system]\n");
     assert_fails(
         &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
         2,
@@ -121,9 +87,8 @@ fn unknown_key_under_network_policy() {
 
 #[test]
 fn bad_cidr_in_an_egress_rule() {
-    let s = Scratch::new("cidr");
     let values =
-        s.file("values.yaml", "networkPolicy:\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 10.0.0/8\n");
+        values_file("cidr", "networkPolicy:\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 10.0.0/8\n");
     assert_fails(
         &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
         2,
@@ -133,8 +98,7 @@ fn bad_cidr_in_an_egress_rule() {
 
 #[test]
 fn port_out_of_range() {
-    let s = Scratch::new("port");
-    let values = s.file("values.yaml", "networkPolicy:\n  egress:\n    - ports:\n        - port: 70000\n");
+    let values = values_file("port", "networkPolicy:\n  egress:\n    - ports:\n        - port: 70000\n");
     assert_fails(
         &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
         2,
@@ -144,9 +108,8 @@ fn port_out_of_range() {
 
 #[test]
 fn unknown_protocol() {
-    let s = Scratch::new("protocol");
-    let values = s.file(
-        "values.yaml",
+    let values = values_file(
+        "protocol",
         "networkPolicy:\n  extraEgress:\n    - ports:\n        - protocol: ICMP\n          port: 1\n",
     );
     assert_fails(
@@ -158,30 +121,27 @@ fn unknown_protocol() {
 
 #[test]
 fn missing_values_file() {
-    let s = Scratch::new("missing");
-    let missing = s.0.join("does-not-exist.yaml");
+    let missing = util::scratch_dir("bad-input-missing").join("does-not-exist.yaml");
     let missing = missing.to_string_lossy();
     assert_fails(&netfence(&["render", "-f", &missing], GOOD_DOC.as_bytes()), 3, &["does-not-exist.yaml"]);
 }
 
 #[test]
 fn values_file_that_is_not_a_mapping() {
-    let s = Scratch::new("not-mapping");
-    let values = s.file("values.yaml", "- networkPolicy\n- enabled\n");
+    let values = values_file("not-mapping", "- networkPolicy\n- enabled\n");
     assert_fails(&netfence(&["-f", &values], GOOD_DOC.as_bytes()), 2, &["values.yaml", "mapping"]);
 }
 
 #[test]
 fn values_file_with_bad_yaml() {
-    let s = Scratch::new("bad-yaml");
-    let values = s.file("values.yaml", "networkPolicy:\n  enabled: true\n egress: []\n");
+    let values = values_file("bad-yaml", "networkPolicy:\n  enabled: true\n egress: []\n");
     assert_fails(&netfence(&["-f", &values], GOOD_DOC.as_bytes()), 2, &["values.yaml"]);
 }
 
 /// Every 97th-byte prefix of a real chart: a clean success or a clean input error, never a panic.
 #[test]
 fn truncated_chart_never_panics() {
-    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/charts/kafka-strictnp.yaml");
+    let chart = util::shared_dir().join("corpus/charts/kafka-strictnp.yaml");
     let input = std::fs::read(&chart).unwrap_or_else(|e| panic!("{}: {e}", chart.display()));
     let mut failures = Vec::new();
     for end in (0..=input.len()).step_by(97) {

@@ -1,18 +1,19 @@
 //! Golden tests, one directory per transform: `tests/golden/<transform>/<case>/` holds
 //! `input.yaml`, optionally `values.yaml` and `args` (`-n NS`), and `expected.yaml`, the exact
-//! bytes `netfence render` must write. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the
-//! expected files (review each one before committing it).
+//! bytes `netfence render` must write. `UPDATE_GOLDEN=1 cargo test --profile ci --test integration golden::`
+//! rewrites the expected files (review each one before committing it).
 //!
 //! Every case is also rendered a second time from its expected output, which must not change:
 //! each golden file doubles as an idempotence check. A case with `report.json` also checks the
 //! change report (`render --report`) byte for byte.
 
+use crate::util;
 use netfence::config::{values, Config};
-use netfence::run::{render, RenderOptions};
+use netfence::run::RenderOptions;
 use std::path::{Path, PathBuf};
 
 fn golden_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    util::repo_root().join("tests/golden")
 }
 
 /// The options of a case: `values.yaml` through the real values loader, `-n`/`--namespace` from `args`.
@@ -40,25 +41,6 @@ fn options(case: &Path) -> RenderOptions {
     RenderOptions { namespace: namespace.into(), config }
 }
 
-fn render_bytes(input: &[u8], options: &RenderOptions) -> Result<Vec<u8>, String> {
-    render(input, options).map(|r| r.to_bytes()).map_err(|e| e.to_string())
-}
-
-/// A short description of the first difference between two outputs.
-fn first_difference(expected: &[u8], actual: &[u8]) -> String {
-    let (e, a) = (String::from_utf8_lossy(expected), String::from_utf8_lossy(actual));
-    let (el, al): (Vec<&str>, Vec<&str>) = (e.split_inclusive('\n').collect(), a.split_inclusive('\n').collect());
-    let line = el.iter().zip(&al).position(|(x, y)| x != y).unwrap_or(el.len().min(al.len()));
-    format!(
-        "first difference at line {}:\n  expected: {:?}\n  actual:   {:?}\n(expected {} bytes, got {})",
-        line + 1,
-        el.get(line).copied().unwrap_or("<end>"),
-        al.get(line).copied().unwrap_or("<end>"),
-        expected.len(),
-        actual.len()
-    )
-}
-
 /// Runs every case of one transform directory; returns the number of cases.
 fn run_transform(transform: &str) -> usize {
     let dir = golden_root().join(transform);
@@ -75,7 +57,7 @@ fn run_transform(transform: &str) -> usize {
         let name = format!("{transform}/{}", case.file_name().unwrap().to_string_lossy());
         let input = std::fs::read(case.join("input.yaml")).unwrap_or_else(|e| panic!("{name}/input.yaml: {e}"));
         let options = options(case);
-        let actual = match render_bytes(&input, &options) {
+        let actual = match util::render_bytes(&input, &options) {
             Ok(out) => out,
             Err(e) => {
                 failures.push(format!("{name}: render failed: {e}"));
@@ -91,8 +73,10 @@ fn run_transform(transform: &str) -> usize {
             continue;
         };
         if actual != expected {
-            failures
-                .push(format!("{name}: output differs from expected.yaml; {}", first_difference(&expected, &actual)));
+            failures.push(format!(
+                "{name}: output differs from expected.yaml; {}",
+                util::first_difference(&expected, &actual)
+            ));
             continue;
         }
         let report_file = case.join("report.json");
@@ -108,13 +92,15 @@ fn run_transform(transform: &str) -> usize {
             if report != expected_report {
                 failures.push(format!(
                     "{name}: report differs from report.json; {}",
-                    first_difference(expected_report.as_bytes(), report.as_bytes())
+                    util::first_difference(expected_report.as_bytes(), report.as_bytes())
                 ));
             }
         }
-        match render_bytes(&expected, &options) {
+        match util::render_bytes(&expected, &options) {
             Ok(again) if again == expected => {}
-            Ok(again) => failures.push(format!("{name}: not idempotent; {}", first_difference(&expected, &again))),
+            Ok(again) => {
+                failures.push(format!("{name}: not idempotent; {}", util::first_difference(&expected, &again)))
+            }
             Err(e) => failures.push(format!("{name}: rendering the expected output failed: {e}")),
         }
     }

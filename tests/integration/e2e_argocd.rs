@@ -2,17 +2,10 @@
 //! exactly as written there, the way argocd-cmp-server runs them (command + args, in the app
 //! directory, with the environment Argo CD sets), with the real Helm 4 and Helm 3 on PATH.
 
-mod common;
-
-use common::{bin_dir, netfence_bin, repo_root, run, scratch_dir, text, tool};
+use crate::util::{bin_dir, copy_dir, netfence_bin, read, repo_root, run, scratch_dir, text, tool};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn read(path: impl AsRef<Path>) -> String {
-    let path = repo_root().join(path);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn plugin() -> Value {
     serde_saphyr::from_str(&read("functions/argocd/plugin.yaml")).expect("plugin.yaml is YAML")
@@ -99,18 +92,6 @@ fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 
 fn helms() -> Vec<(&'static str, PathBuf)> {
     ["helm4", "helm3"].into_iter().filter_map(|h| Some((h, tool(h)?))).collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -11,24 +11,21 @@
 //! - every policy of the output that restricts egress allows DNS, or its namespace has an
 //!   allow-DNS baseline (checked with an oracle written here, independent of `src/`).
 
+use crate::util;
 use netfence::config::{values, Config};
-use netfence::run::{render, RenderOptions};
+use netfence::run::RenderOptions;
 use netfence::stream::split::{split_json, split_yaml, Chunk};
 use netfence::stream::{Format, Stream};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Namespace for documents without one (jupyterhub's renders have many).
 const DEFAULT_NS: &str = "netfence-corpus";
 
-fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
-
 fn corpus_files() -> Vec<PathBuf> {
-    let dir = shared_dir().join("corpus/charts");
+    let dir = util::shared_dir().join("corpus/charts");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e} (the shared corpus is expected next to the repository)", dir.display()))
         .map(|e| e.expect("directory entry").path())
@@ -40,8 +37,7 @@ fn corpus_files() -> Vec<PathBuf> {
 }
 
 fn seed_config() -> Config {
-    let dir = std::env::temp_dir().join(format!("netfence-corpus-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = util::scratch_dir("corpus-seed-values");
     let file = dir.join("values.yaml");
     std::fs::write(
         &file,
@@ -51,10 +47,6 @@ fn seed_config() -> Config {
     let config = values::load(&[&file]).expect("seed values load");
     let _ = std::fs::remove_dir_all(&dir);
     config
-}
-
-fn render_bytes(input: &[u8], options: &RenderOptions) -> Result<Vec<u8>, String> {
-    render(input, options).map(|r| r.to_bytes()).map_err(|e| e.to_string())
 }
 
 /// Parses one chunk (or a whole stream) into its documents; empty documents are dropped.
@@ -261,14 +253,14 @@ fn check_dns(docs: &[Value], default_ns: &str) -> Result<(), String> {
 
 /// All properties for one input and configuration.
 fn check_file(name: &str, input: &[u8], options: &RenderOptions) -> Result<(), String> {
-    let out = render_bytes(input, options).map_err(|e| format!("render failed: {e}"))?;
+    let out = util::render_bytes(input, options).map_err(|e| format!("render failed: {e}"))?;
     let docs = parse_docs(&out).map_err(|e| format!("output does not parse: {e}"))?;
     check_partition(input, &out)?;
-    let again = render_bytes(input, options).map_err(|e| format!("second render failed: {e}"))?;
+    let again = util::render_bytes(input, options).map_err(|e| format!("second render failed: {e}"))?;
     if again != out {
         return Err("not deterministic: two renders differ".into());
     }
-    let twice = render_bytes(&out, options).map_err(|e| format!("rendering the output failed: {e}"))?;
+    let twice = util::render_bytes(&out, options).map_err(|e| format!("rendering the output failed: {e}"))?;
     if twice != out {
         return Err("not idempotent: render(render(x)) != render(x)".into());
     }
@@ -422,7 +414,7 @@ proptest! {
     fn generated_streams_partition_and_are_idempotent(input in stream_strategy()) {
         let options = RenderOptions { namespace: "gen".into(), config: Config::default() };
         // A panic fails the test by itself; errors are fine for broken inputs.
-        if let Ok(out) = render_bytes(&input, &options) {
+        if let Ok(out) = util::render_bytes(&input, &options) {
             if let Err(e) = check_partition(&input, &out) {
                 prop_assert!(false, "{}\ninput: {:?}\noutput: {:?}", e, String::from_utf8_lossy(&input), String::from_utf8_lossy(&out));
             }
@@ -444,7 +436,7 @@ proptest! {
             for line in input_text.lines().filter(|l| splice_applies && l.trim_start().starts_with('#')) {
                 prop_assert!(out_text.contains(line), "comment {:?} lost; input: {:?}\noutput: {:?}", line, input_text, out_text);
             }
-            let again = render_bytes(&out, &options);
+            let again = util::render_bytes(&out, &options);
             prop_assert_eq!(again.as_deref(), Ok(&out[..]), "not idempotent for {:?}", String::from_utf8_lossy(&input));
         }
     }

@@ -2,9 +2,8 @@
 //! post-renderer, Helm 4's `postrenderer/v1` plugin (functions/helm), failure propagation.
 //! Each test uses its own scratch HELM_{DATA,CONFIG,CACHE}_HOME and no cluster.
 
-mod common;
-
-use common::matih_ai::{self, CHART, NAMESPACE, VALUES};
+use crate::util;
+use crate::util::matih_ai::{self, CHART, NAMESPACE, VALUES};
 use serde_json::Value;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -12,29 +11,6 @@ use std::process::{Command, Output};
 
 /// Where Helm 4 puts the generated documents (netfence names them after the chart).
 const GENERATED_SOURCE: &str = "matih-ai/templates/netfence-generated.yaml";
-
-/// A Helm command isolated from the user's Helm setup: scratch homes, no inherited plugin dir
-/// or namespace, a kubeconfig that does not exist, run from the repo root (relative chart and
-/// values paths), with the netfence binary's directory first on PATH (Helm 4 finds the plugin's
-/// `command: netfence` there).
-fn helm(bin: &Path, home: &Path) -> Command {
-    let mut cmd = Command::new(bin);
-    let netfence_dir = common::netfence_bin().parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(netfence_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
-    cmd.current_dir(common::repo_root())
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("KUBECONFIG", home.join("no-kubeconfig"))
-        .env("PATH", path)
-        .env_remove("HELM_PLUGINS")
-        .env_remove("HELM_NAMESPACE")
-        .env_remove("HELM_DRIVER");
-    cmd
-}
 
 /// `--post-renderer-args` for `netfence -n matih-ai -f <values>`: each value is one argv item.
 fn post_renderer_args(values: &str) -> Vec<String> {
@@ -45,20 +21,10 @@ fn post_renderer_args(values: &str) -> Vec<String> {
 fn template(cmd: &mut Command, renderer: impl Into<OsString>, values: &str) -> Output {
     let mut post_renderer = OsString::from("--post-renderer=");
     post_renderer.push(renderer.into());
-    common::run(
+    util::run(
         cmd.args(["template", "matih", CHART, "-n", NAMESPACE]).arg(post_renderer).args(post_renderer_args(values)),
         b"",
     )
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\nstdout:\n{}",
-        common::text(&out.stderr),
-        common::text(&out.stdout)
-    );
-    common::text(&out.stdout)
 }
 
 /// Splits a `helm template` stream into (`# Source:` path or "", parsed document).
@@ -84,17 +50,13 @@ fn documents_with_source(text: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn is_generated(doc: &Value) -> bool {
-    doc["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "netfence"
-}
-
 /// The chart's documents keep their template as `# Source:`; what netfence generated has `generated`.
 fn check_sources(text: &str, generated: &str) {
     let docs = documents_with_source(text);
     assert_eq!(docs.len(), 6, "{text}");
     for (source, doc) in &docs {
         let name = format!("{} {}", doc["kind"], doc["metadata"]["name"]);
-        if is_generated(doc) {
+        if util::is_generated(doc) {
             assert_eq!(source, generated, "# Source: of generated {name}");
         } else {
             assert!(source.starts_with("matih-ai/templates/") && source != GENERATED_SOURCE, "{name}: {source}");
@@ -111,17 +73,17 @@ fn write_bad_values(dir: &Path) -> PathBuf {
 
 /// A failed render must not leave anything on stdout that could be applied as manifests.
 fn assert_failed_without_manifests(out: &Output, what: &str) {
-    let stdout = common::text(&out.stdout);
+    let stdout = util::text(&out.stdout);
     assert!(!out.status.success(), "{what} succeeded with a bad values file:\n{stdout}");
     assert!(!stdout.contains("apiVersion") && !stdout.contains("kind:"), "{what} printed manifests:\n{stdout}");
 }
 
 #[test]
 fn helm3_post_renderer_adds_the_policies() {
-    let Some(helm3) = common::tool("helm3") else { return };
-    let home = common::scratch_dir("helm3-template");
-    let out = template(&mut helm(&helm3, &home), common::netfence_bin(), VALUES);
-    let text = ok(&out, "helm3 template");
+    let Some(helm3) = util::tool("helm3") else { return };
+    let home = util::scratch_dir("helm3-template");
+    let out = template(&mut util::helm(&helm3, &home), util::netfence_bin(), VALUES);
+    let text = util::ok(&out, "helm3 template");
     matih_ai::check_output(&matih_ai::parse_stream(text.as_bytes()));
     // Helm 3 prints the post-renderer's output verbatim: added documents have no `# Source:`.
     check_sources(&text, "");
@@ -129,16 +91,16 @@ fn helm3_post_renderer_adds_the_policies() {
 
 #[test]
 fn helm4_plugin_via_helm_plugins_adds_the_policies() {
-    let Some(helm4) = common::tool("helm4") else { return };
-    let home = common::scratch_dir("helm4-template");
+    let Some(helm4) = util::tool("helm4") else { return };
+    let home = util::scratch_dir("helm4-template");
     let out = template(
-        helm(&helm4, &home).env("HELM_PLUGINS", common::repo_root().join("functions/helm")),
+        util::helm(&helm4, &home).env("HELM_PLUGINS", util::repo_root().join("functions/helm")),
         "netfence",
         VALUES,
     );
-    let text = ok(&out, "helm4 template");
+    let text = util::ok(&out, "helm4 template");
     // functions/helm holds only the Helm plugin: no other plugin.yaml for Helm 4 to warn about.
-    let stderr = common::text(&out.stderr);
+    let stderr = util::text(&out.stderr);
     assert!(!stderr.contains("failed to load plugin"), "HELM_PLUGINS=functions/helm: {stderr}");
     matih_ai::check_output(&matih_ai::parse_stream(text.as_bytes()));
     // Helm 4 regroups the output by netfence's filename annotation, then strips it.
@@ -149,15 +111,15 @@ fn helm4_plugin_via_helm_plugins_adds_the_policies() {
 
 #[test]
 fn helm4_plugin_install_then_render() {
-    let Some(helm4) = common::tool("helm4") else { return };
-    let home = common::scratch_dir("helm4-plugin-install");
-    let plugin_dir = common::repo_root().join("functions/helm/netfence");
-    let out = common::run(helm(&helm4, &home).args(["plugin", "install"]).arg(&plugin_dir), b"");
-    ok(&out, "helm4 plugin install functions/helm/netfence");
+    let Some(helm4) = util::tool("helm4") else { return };
+    let home = util::scratch_dir("helm4-plugin-install");
+    let plugin_dir = util::repo_root().join("functions/helm/netfence");
+    let out = util::run(util::helm(&helm4, &home).args(["plugin", "install"]).arg(&plugin_dir), b"");
+    util::ok(&out, "helm4 plugin install functions/helm/netfence");
 
-    let out = common::run(helm(&helm4, &home).args(["plugin", "list"]), b"");
-    let list = ok(&out, "helm4 plugin list");
-    let stderr = common::text(&out.stderr);
+    let out = util::run(util::helm(&helm4, &home).args(["plugin", "list"]), b"");
+    let list = util::ok(&out, "helm4 plugin list");
+    let stderr = util::text(&out.stderr);
     assert!(!stderr.contains("failed to load plugin"), "plugin.yaml rejected by Helm 4: {stderr}");
     let line = list.lines().find(|l| l.split_whitespace().next() == Some("netfence"));
     let line = line.unwrap_or_else(|| panic!("netfence missing from helm plugin list:\n{list}"));
@@ -165,8 +127,8 @@ fn helm4_plugin_install_then_render() {
     assert!(cols.contains(&"postrenderer/v1") && cols.contains(&"0.1.0"), "unexpected plugin list line: {line}");
 
     // Installed plugins are found without HELM_PLUGINS.
-    let out = template(&mut helm(&helm4, &home), "netfence", VALUES);
-    let text = ok(&out, "helm4 template with the installed plugin");
+    let out = template(&mut util::helm(&helm4, &home), "netfence", VALUES);
+    let text = util::ok(&out, "helm4 template with the installed plugin");
     matih_ai::check_output(&matih_ai::parse_stream(text.as_bytes()));
     check_sources(&text, GENERATED_SOURCE);
 }
@@ -174,16 +136,16 @@ fn helm4_plugin_install_then_render() {
 #[test]
 fn helm4_install_dry_run_client_needs_no_cluster() {
     // Helm 3's `install --dry-run=client` still contacts the cluster, so only Helm 4 is tested.
-    let Some(helm4) = common::tool("helm4") else { return };
-    let home = common::scratch_dir("helm4-install-dry-run");
-    let out = common::run(
-        helm(&helm4, &home)
-            .env("HELM_PLUGINS", common::repo_root().join("functions/helm"))
+    let Some(helm4) = util::tool("helm4") else { return };
+    let home = util::scratch_dir("helm4-install-dry-run");
+    let out = util::run(
+        util::helm(&helm4, &home)
+            .env("HELM_PLUGINS", util::repo_root().join("functions/helm"))
             .args(["install", "matih", CHART, "-n", NAMESPACE, "--dry-run=client", "--post-renderer", "netfence"])
             .args(post_renderer_args(VALUES)),
         b"",
     );
-    let text = ok(&out, "helm4 install --dry-run=client");
+    let text = util::ok(&out, "helm4 install --dry-run=client");
     let manifest = text.split_once("\nMANIFEST:\n").map(|(_, m)| m).unwrap_or_else(|| panic!("no MANIFEST:\n{text}"));
     matih_ai::check_output(&matih_ai::parse_stream(manifest.as_bytes()));
 }
@@ -191,43 +153,40 @@ fn helm4_install_dry_run_client_needs_no_cluster() {
 #[test]
 fn netfence_rejects_a_typo_in_values() {
     // The CLI contract Helm relies on: non-zero exit, one line on stderr, nothing on stdout.
-    let dir = common::scratch_dir("typo-netfence");
+    let dir = util::scratch_dir("typo-netfence");
     let bad = write_bad_values(&dir);
-    let rendered = std::fs::read(common::repo_root().join("examples/matih-ai/rendered.yaml")).unwrap();
-    let out = common::run(Command::new(common::netfence_bin()).arg("-f").arg(&bad), &rendered);
+    let rendered = std::fs::read(util::repo_root().join("examples/matih-ai/rendered.yaml")).unwrap();
+    let out = util::run(Command::new(util::netfence_bin()).arg("-f").arg(&bad), &rendered);
     assert!(!out.status.success());
-    assert!(out.stdout.is_empty(), "stdout: {}", common::text(&out.stdout));
-    let stderr = common::text(&out.stderr);
+    assert!(out.stdout.is_empty(), "stdout: {}", util::text(&out.stdout));
+    let stderr = util::text(&out.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line on stderr, got:\n{stderr}");
     assert!(stderr.contains("egres"), "the message should name the bad key: {stderr}");
 }
 
 #[test]
 fn helm3_fails_when_netfence_fails() {
-    let Some(helm3) = common::tool("helm3") else { return };
-    let home = common::scratch_dir("helm3-typo");
+    let Some(helm3) = util::tool("helm3") else { return };
+    let home = util::scratch_dir("helm3-typo");
     let bad = write_bad_values(&home);
-    let out = template(&mut helm(&helm3, &home), common::netfence_bin(), bad.to_str().unwrap());
+    let out = template(&mut util::helm(&helm3, &home), util::netfence_bin(), bad.to_str().unwrap());
     assert_failed_without_manifests(&out, "helm3 template");
     // Helm 3 passes the post-renderer's stderr on in its error message.
-    let stderr = common::text(&out.stderr);
+    let stderr = util::text(&out.stderr);
     assert!(stderr.contains("post render") && stderr.contains("egres"), "helm3 stderr: {stderr}");
 }
 
 #[test]
 fn helm4_fails_when_netfence_fails() {
-    let Some(helm4) = common::tool("helm4") else { return };
-    let home = common::scratch_dir("helm4-typo");
+    let Some(helm4) = util::tool("helm4") else { return };
+    let home = util::scratch_dir("helm4-typo");
     let bad = write_bad_values(&home);
-    let mut cmd = helm(&helm4, &home);
-    let out = template(
-        cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm")),
-        "netfence",
-        bad.to_str().unwrap(),
-    );
+    let mut cmd = util::helm(&helm4, &home);
+    let out =
+        template(cmd.env("HELM_PLUGINS", util::repo_root().join("functions/helm")), "netfence", bad.to_str().unwrap());
     assert_failed_without_manifests(&out, "helm4 template");
     // Helm 4 swallows a plugin's stderr; it only says the post-renderer failed.
-    let stderr = common::text(&out.stderr);
+    let stderr = util::text(&out.stderr);
     assert!(stderr.contains("post render") && stderr.contains("netfence"), "helm4 stderr: {stderr}");
 }
 
@@ -240,7 +199,7 @@ fn template_checked(cmd: &mut Command, renderer: impl Into<OsString>, extra: &[&
     for file in extra {
         cmd.arg("--post-renderer-args=-f").arg(format!("--post-renderer-args={}", file.display()));
     }
-    common::run(cmd, b"")
+    util::run(cmd, b"")
 }
 
 /// Values that leave DNS out: the chart's egress policies then block DNS (an NF002 error).
@@ -253,27 +212,27 @@ fn write_no_dns_values(dir: &Path) -> PathBuf {
 #[test]
 fn helm_fails_when_check_finds_an_error() {
     let helms: Vec<(PathBuf, bool)> =
-        [("helm3", false), ("helm4", true)].iter().filter_map(|(n, p)| common::tool(n).map(|b| (b, *p))).collect();
+        [("helm3", false), ("helm4", true)].iter().filter_map(|(n, p)| util::tool(n).map(|b| (b, *p))).collect();
     for (bin, plugin) in helms {
-        let home = common::scratch_dir(&format!("check-{}", bin.file_name().unwrap().to_string_lossy()));
-        let renderer: OsString = if plugin { "netfence".into() } else { common::netfence_bin().into() };
-        let mut cmd = helm(&bin, &home);
+        let home = util::scratch_dir(&format!("check-{}", bin.file_name().unwrap().to_string_lossy()));
+        let renderer: OsString = if plugin { "netfence".into() } else { util::netfence_bin().into() };
+        let mut cmd = util::helm(&bin, &home);
         if plugin {
-            cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm"));
+            cmd.env("HELM_PLUGINS", util::repo_root().join("functions/helm"));
         }
         // The chart's values: isolated, DNS allowed, nothing to report; Helm gets the manifests.
         let out = template_checked(&mut cmd, renderer.clone(), &[]);
-        matih_ai::check_output(&matih_ai::parse_stream(ok(&out, "helm template with --check").as_bytes()));
+        matih_ai::check_output(&matih_ai::parse_stream(util::ok(&out, "helm template with --check").as_bytes()));
         // DNS left out: an error finding, so Helm gets nothing to apply.
-        let mut cmd = helm(&bin, &home);
+        let mut cmd = util::helm(&bin, &home);
         if plugin {
-            cmd.env("HELM_PLUGINS", common::repo_root().join("functions/helm"));
+            cmd.env("HELM_PLUGINS", util::repo_root().join("functions/helm"));
         }
         let out = template_checked(&mut cmd, renderer, &[&write_no_dns_values(&home)]);
         assert_failed_without_manifests(&out, "helm template with --check and DNS off");
         if !plugin {
             // Helm 3 passes netfence's stderr on (Helm 4 hides it).
-            let stderr = common::text(&out.stderr);
+            let stderr = util::text(&out.stderr);
             assert!(stderr.contains("error NF002 dns-blocked: matih-ai/ai-service[Deployment]"), "{stderr}");
         }
     }

@@ -15,12 +15,12 @@
 //! `DIR/expected/`), e.g. np-guard's whole published suite. The scenarios netfence's own
 //! AdminNetworkPolicy tests add are in `tests/fixtures/analysis/admin/` (same layout).
 
+use crate::util;
 use netfence::analysis::topology::{Input, Topology};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn shared(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(name)
+    util::shared_dir().join("corpus").join(name)
 }
 
 /// One expected output and the netfence arguments that should reproduce it.
@@ -132,27 +132,12 @@ fn cases(corpus: &Path) -> Vec<Case> {
 }
 
 fn run(args: &[String]) -> Result<String, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_netfence"))
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run netfence: {e}"))?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = util::netfence(&args, b"");
     if !out.status.success() {
-        return Err(format!("exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!("exit {:?}: {}", out.status.code(), util::text(&out.stderr)));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
-}
-
-/// The first differing line, with context, for the failure message.
-fn first_difference(got: &[&str], want: &[&str]) -> String {
-    let i = got.iter().zip(want).position(|(g, w)| g != w).unwrap_or(got.len().min(want.len()));
-    format!(
-        "line {}: got {:?}, want {:?} ({} lines vs {} expected)",
-        i + 1,
-        got.get(i).copied().unwrap_or("<end>"),
-        want.get(i).copied().unwrap_or("<end>"),
-        got.len(),
-        want.len()
-    )
 }
 
 /// Runs every case; returns the failures.
@@ -163,9 +148,9 @@ fn check(cases: &[Case]) -> Vec<String> {
         match run(&c.args) {
             Err(e) => failures.push(format!("{}: {e}", c.name)),
             Ok(got) => {
-                let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
-                if g != w {
-                    failures.push(format!("{} ({}): {}", c.name, c.args.join(" "), first_difference(&g, &w)));
+                if !got.lines().eq(want.lines()) {
+                    let difference = util::first_difference(want.as_bytes(), got.as_bytes());
+                    failures.push(format!("{} ({}): {difference}", c.name, c.args.join(" ")));
                 }
             }
         }
@@ -207,7 +192,7 @@ fn admin_policies_exposure_and_focus_match_np_guard() {
 
 #[test]
 fn netfence_admin_policy_scenarios() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analysis/admin");
+    let root = util::analysis_fixture("admin");
     let all = cases(&root);
     assert!(all.len() >= 10, "found {}", all.len());
     let failures = check(&all);

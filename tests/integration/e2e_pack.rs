@@ -11,11 +11,8 @@
 //! podman, the docker CLI and GnuPG come from `scripts/setup-tools.sh` (Debian packages); a
 //! missing one skips the test with a visible line, and fails it under `CI=true`.
 
-mod common;
-
-use common::{netfence_bin, repo_root, run, scratch_dir, text, tool};
+use crate::util::{self, copy_dir, netfence_bin, note, ok, read, repo_root, run, scratch_dir, text, tool};
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -23,16 +20,6 @@ use std::time::{Duration, Instant};
 
 const KRM_IMAGE: &str = "localhost/netfence:dev";
 const CMP_IMAGE: &str = "localhost/netfence-argocd-cmp:dev";
-
-/// A line on the test process's stderr, shown even for passing tests (figures for the log).
-fn note(line: &str) {
-    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
-}
-
-fn read(path: impl AsRef<Path>) -> String {
-    let path = repo_root().join(path);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// A program installed system-wide (Debian packages): `NETFENCE_<NAME>`, else `PATH`. Missing:
 /// a failure under CI, else a visible skip.
@@ -44,7 +31,7 @@ fn system_tool(name: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        assert!(!common::in_ci(), "{name} not installed (CI=true): run scripts/setup-tools.sh");
+        assert!(!util::in_ci(), "{name} not installed (CI=true): run scripts/setup-tools.sh");
         note(&format!("SKIP: {name} not installed, run scripts/setup-tools.sh"));
     }
     found
@@ -67,11 +54,6 @@ fn podman_cmd(podman: &Path) -> Command {
     cmd
 }
 
-fn ok(out: &Output, what: &str) -> String {
-    assert!(out.status.success(), "{what} failed: {}\nstdout:\n{}", text(&out.stderr), text(&out.stdout));
-    text(&out.stdout)
-}
-
 /// Whether the binary is linked statically (what an empty image needs).
 fn is_static(bin: &Path) -> bool {
     let out = Command::new("ldd").arg(bin).output();
@@ -90,7 +72,7 @@ fn images() -> Option<PathBuf> {
             let bin = netfence_bin();
             if !is_static(&bin) {
                 assert!(
-                    !common::in_ci(),
+                    !util::in_ci(),
                     "{} is dynamically linked (CI=true): scripts/test.sh builds it static (scripts/static-env.sh)",
                     bin.display()
                 );
@@ -137,18 +119,6 @@ fn file_in_image(podman: &Path, image: &str, path: &str) -> String {
     let _ = run(podman_cmd(podman).args(["rm", &id]), b"");
     ok(&out, "podman cp");
     std::fs::read_to_string(dest).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn version_line() -> String {
@@ -377,7 +347,7 @@ fn kubectl_kustomize_runs_the_container_transformer_through_podman() {
     }
 }
 
-/// Argo CD's environment for the example app (as tests/e2e_argocd.rs sets it on the host).
+/// Argo CD's environment for the example app (as the e2e_argocd tests set it on the host).
 fn argocd_env(app_name: &str) -> Vec<(String, String)> {
     [
         ("ARGOCD_APP_NAME", app_name),
@@ -443,7 +413,7 @@ fn argocd_sidecar_image_generates_the_example_app() {
     let out = run_in_sidecar(&podman, &["discover", "find"], &app, &env);
     assert_eq!(ok(&out, "discover").trim(), "Chart.yaml");
 
-    // Hostile settings are refused inside the image as on the host (tests/e2e_argocd.rs).
+    // Hostile settings are refused inside the image as on the host (the e2e_argocd tests).
     for (var, value) in [
         ("ARGOCD_ENV_HELM_ARGS", "--post-renderer=/bin/sh"),
         ("ARGOCD_ENV_HELM_ARGS", "--set-file=t=/var/run/secrets/kubernetes.io/serviceaccount/token"),
@@ -600,19 +570,19 @@ fn signed_helm_plugin_archive_installs_verified_and_renders_without_netfence_on_
             .args([
                 "template",
                 "matih",
-                common::matih_ai::CHART,
+                util::matih_ai::CHART,
                 "-n",
-                common::matih_ai::NAMESPACE,
+                util::matih_ai::NAMESPACE,
                 "--post-renderer",
                 "netfence",
             ])
-            .args(["--post-renderer-args=-n", &format!("--post-renderer-args={}", common::matih_ai::NAMESPACE)])
+            .args(["--post-renderer-args=-n", &format!("--post-renderer-args={}", util::matih_ai::NAMESPACE)])
             .arg("--post-renderer-args=-f")
-            .arg(format!("--post-renderer-args={}", common::matih_ai::VALUES)),
+            .arg(format!("--post-renderer-args={}", util::matih_ai::VALUES)),
         b"",
     );
     let rendered = ok(&out, "helm template through the installed plugin");
-    common::matih_ai::check_output(&common::matih_ai::parse_stream(rendered.as_bytes()));
+    util::matih_ai::check_output(&util::matih_ai::parse_stream(rendered.as_bytes()));
 
     // The archive's completions and man page are installed with it, and work.
     let plugin_dir = home.join("data/plugins/netfence");

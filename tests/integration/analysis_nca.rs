@@ -5,13 +5,11 @@
 //! merges adjacent ranges that netfence keeps apart). NCA must never report `Found missing
 //! elements`: its "livesim" would then have invented pods and hidden broken rules.
 
-mod common;
-
+use crate::util;
 use netfence::analysis::ports::{ConnSet, PortSet, Protocol};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// Addresses `first..=last` (IPv4) and the connections they have.
 type Run = (u32, u32, String);
@@ -110,16 +108,7 @@ fn normalise(lines: &[String], parse_conns: impl Fn(&str) -> ConnSet) -> Normal 
 /// NCA's connection lines; `None` when NCA cannot read the input (it skips YAML using tags
 /// PyYAML does not know, such as the `=` value key of some CRDs).
 fn nca_lines(nca: &Path, dir: &Path) -> Option<Vec<String>> {
-    let out = Command::new(nca)
-        .args(["--connectivity", "-r"])
-        .arg(dir)
-        .args(["-o", "txt_no_fw_rules"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run nca");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!text.contains("Found missing elements"), "NCA invented missing elements for {}:\n{text}", dir.display());
-    assert!(text.contains("global: cluster has"), "NCA did not analyse {}:\n{text}", dir.display());
+    let text = util::nca_connectivity(nca, dir);
     if text.contains("Skipping templated yaml file") {
         return None;
     }
@@ -127,14 +116,10 @@ fn nca_lines(nca: &Path, dir: &Path) -> Option<Vec<String>> {
 }
 
 fn netfence_lines(dir: &Path) -> Vec<String> {
-    let out = Command::new(common::netfence_bin())
-        .args(["matrix", "--level", "workload", "-o", "connlist"])
-        .arg(dir)
-        .output()
-        .expect("run netfence");
-    assert!(out.status.success(), "netfence: {}", String::from_utf8_lossy(&out.stderr));
+    let out = util::netfence(&["matrix", "--level", "workload", "-o", "connlist", dir.to_str().unwrap()], b"");
+    assert!(out.status.success(), "netfence: {}", util::text(&out.stderr));
     // NCA has no ingress-controller peer.
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('{')).map(str::to_string).collect()
+    util::text(&out.stdout).lines().filter(|l| !l.starts_with('{')).map(str::to_string).collect()
 }
 
 /// The differences between netfence's and NCA's connectivity of `input` (a file or directory).
@@ -177,10 +162,6 @@ fn compare(nca: &Path, input: &Path) {
     assert!(d.is_empty(), "{}: netfence and NCA differ:\n{}", input.display(), d.join("\n"));
 }
 
-fn fixture(name: &str) -> PathBuf {
-    common::repo_root().join("tests/fixtures/analysis").join(name)
-}
-
 #[test]
 fn normalisation_reads_both_notations() {
     assert_eq!(nca_conns("{protocols:TCP, UDP,dst_ports:53}").to_string(), "TCP 53,UDP 53");
@@ -206,8 +187,8 @@ fn normalisation_reads_both_notations() {
 
 #[test]
 fn nca_agrees_on_the_shop_fixture() {
-    let Some(nca) = common::tool("nca") else { return };
-    compare(&nca, &fixture("shop"));
+    let Some(nca) = util::tool("nca") else { return };
+    compare(&nca, &util::analysis_fixture("shop"));
 }
 
 /// Known, intended differences: (chart file prefix, peer, why). Lines with the peer are left
@@ -223,18 +204,17 @@ const KNOWN: &[(&str, &str, &str)] = &[(
 /// beside the cluster's DNS so that NCA need not invent it.
 #[test]
 fn nca_agrees_on_corpus_charts() {
-    let Some(nca) = common::tool("nca") else { return };
-    let charts = common::shared_dir().join("corpus/charts");
+    let Some(nca) = util::tool("nca") else { return };
+    let charts = util::shared_dir().join("corpus/charts");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&charts).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let (mut report, mut compared) = (Vec::new(), 0);
     for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
-        let dir = common::scratch_dir(&format!("analysis-nca-chart-{name}"));
+        let dir = util::scratch_dir(&format!("analysis-nca-chart-{name}"));
         // Not "chart.yaml": NCA takes that for a Helm chart and skips it.
         std::fs::copy(f, dir.join("manifests.yaml")).unwrap();
-        std::fs::copy(common::repo_root().join("tests/fixtures/kube-system.yaml"), dir.join("kube-system.yaml"))
-            .unwrap();
+        std::fs::copy(util::kube_system_fixture(), dir.join("kube-system.yaml")).unwrap();
         if nca_lines(&nca, &dir).is_none() {
             eprintln!("{name}: NCA cannot read it, not compared");
             continue;
@@ -255,9 +235,9 @@ fn nca_agrees_on_corpus_charts() {
 /// real cluster.
 #[test]
 fn nca_agrees_on_charts_analysed_together() {
-    let Some(nca) = common::tool("nca") else { return };
-    let charts = common::shared_dir().join("corpus/charts");
-    let dir = common::scratch_dir("analysis-nca-charts-together");
+    let Some(nca) = util::tool("nca") else { return };
+    let charts = util::shared_dir().join("corpus/charts");
+    let dir = util::scratch_dir("analysis-nca-charts-together");
     let together = [
         "argo-cd-ha-np",
         "cert-manager-np-crds",
@@ -271,7 +251,7 @@ fn nca_agrees_on_charts_analysed_together() {
     for name in together {
         std::fs::copy(charts.join(format!("{name}.yaml")), dir.join(format!("{name}-manifests.yaml"))).unwrap();
     }
-    std::fs::copy(common::repo_root().join("tests/fixtures/kube-system.yaml"), dir.join("kube-system.yaml")).unwrap();
+    std::fs::copy(util::kube_system_fixture(), dir.join("kube-system.yaml")).unwrap();
     let d = differences(&nca, &dir, &[]);
     assert!(d.is_empty(), "netfence and NCA differ on {together:?} together:\n{}", d.join("\n"));
 }
@@ -279,23 +259,22 @@ fn nca_agrees_on_charts_analysed_together() {
 /// The seed examples as netfence renders them, with the cluster's DNS beside them.
 #[test]
 fn nca_agrees_on_the_rendered_examples() {
-    let Some(nca) = common::tool("nca") else { return };
+    let Some(nca) = util::tool("nca") else { return };
     let mut compared = 0;
     for name in ["dashi", "matih"] {
-        let example = common::repo_root().join("examples").join(name);
+        let example = util::repo_root().join("examples").join(name);
         let (Ok(input), true) = (std::fs::read(example.join("rendered.yaml")), example.join("values.yaml").is_file())
         else {
             continue;
         };
         let values = example.join("values.yaml");
-        let out = common::run(Command::new(common::netfence_bin()).arg("-f").arg(&values), &input);
+        let out = util::netfence(&["-f", values.to_str().unwrap()], &input);
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-        let dir = common::scratch_dir(&format!("analysis-nca-{name}"));
+        let dir = util::scratch_dir(&format!("analysis-nca-{name}"));
         std::fs::write(dir.join("rendered.yaml"), &out.stdout).unwrap();
-        std::fs::copy(common::repo_root().join("tests/fixtures/kube-system.yaml"), dir.join("kube-system.yaml"))
-            .unwrap();
+        std::fs::copy(util::kube_system_fixture(), dir.join("kube-system.yaml")).unwrap();
         compare(&nca, &dir);
         compared += 1;
     }
-    assert!(compared > 0 || !common::in_ci(), "no example to compare");
+    assert!(compared > 0 || !util::in_ci(), "no example to compare");
 }

@@ -2,9 +2,7 @@
 //! `fn render --allow-exec`), kubectl's kustomize with the legacy exec plugin, and the container
 //! contract through a stand-in `docker`.
 
-mod common;
-
-use common::{bin_dir, netfence_bin, repo_root, run, scratch_dir, text, tool};
+use crate::util::{bin_dir, copy_dir, netfence, netfence_bin, policy, read, repo_root, run, scratch_dir, text, tool};
 use netfence::krm::{ResourceList, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -17,19 +15,10 @@ fn yaml(text: &str) -> Value {
     serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}"))
 }
 
-fn read(path: impl AsRef<Path>) -> String {
-    let path = repo_root().join(path);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// Every document of a YAML stream, parsed.
 fn docs(stream: &str) -> Vec<Value> {
     let s = netfence::stream::Stream::parse(stream.as_bytes()).expect("a valid stream");
     s.docs.iter().filter(|d| d.header.is_some()).map(|d| d.value(s.format).expect("a valid document")).collect()
-}
-
-fn netfence(args: &[&str], stdin: &[u8]) -> Output {
-    run(Command::new(netfence_bin()).args(args).env_remove("HELM_NAMESPACE").env_remove("ARGOCD_APP_NAMESPACE"), stdin)
 }
 
 fn resource_list(items: Vec<Value>, function_config: Option<Value>) -> String {
@@ -68,15 +57,6 @@ fn netfence_config() -> Value {
     let mut fc = yaml(&read("examples/kustomize/plugin/netfence.yaml"));
     fc["metadata"]["annotations"] = json!({"config.kubernetes.io/local-config": "true"});
     fc
-}
-
-fn policy<'a>(items: &'a [Value], namespace: &str, name: &str) -> &'a Value {
-    items
-        .iter()
-        .find(|i| {
-            i["kind"] == "NetworkPolicy" && i["metadata"]["name"] == name && i["metadata"]["namespace"] == namespace
-        })
-        .unwrap_or_else(|| panic!("no NetworkPolicy {namespace}/{name} in {items:#?}"))
 }
 
 #[test]
@@ -424,19 +404,6 @@ fn render_reads_a_netfence_config_file() {
 
 // ---- kpt ----
 
-/// Copies a directory tree.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// Every file under `dir` with its content, by relative path.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
@@ -756,7 +723,7 @@ fn container_contract_through_a_stand_in_docker() {
         );
     }
     // The image scripts/build-image.sh builds fits those arguments: no arguments, the `nobody`
-    // user (tests/e2e_pack.rs builds and runs it for real).
+    // user (the e2e_pack tests build and run it for real).
     let containerfile = read("functions/kustomize/Containerfile");
     assert!(containerfile.contains("\nUSER 65534:65534\n"));
     assert!(containerfile.contains("\nENTRYPOINT [\"/usr/local/bin/netfence\"]\n"));
