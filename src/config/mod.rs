@@ -100,6 +100,17 @@ impl Config {
                 "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
             ));
         }
+        if self.default_deny.as_ == BaselineForm::BaselineAdminNetworkPolicy
+            && self.dns.enabled
+            && self.dns.profile == DnsProfile::Custom
+            && self.dns.ports.iter().any(|p| p.port.is_none())
+        {
+            // A BANP port is a number, a range or a name; "any port of a protocol" has no form.
+            return Err(Error::config(
+                format!("{prefix}.defaultDeny.as"),
+                "dns.ports has a port without a number, which a BaselineAdminNetworkPolicy cannot express; use networkPolicies",
+            ));
+        }
         for (i, edge) in self.allow.iter().enumerate() {
             edge.from.validate(&format!("{prefix}.allow[{i}].from"), false)?;
             edge.to.validate(&format!("{prefix}.allow[{i}].to"), false)?;
@@ -220,6 +231,23 @@ pub struct DefaultDeny {
     pub policy_types: Vec<PolicyType>,
     /// Namespaces that get no default-deny.
     pub exclude_namespaces: Vec<String>,
+    /// How the baseline is expressed: per-namespace NetworkPolicies (the default), or one
+    /// cluster-scoped `BaselineAdminNetworkPolicy` for clusters whose CNI implements it.
+    #[serde(rename = "as")]
+    pub as_: BaselineForm,
+}
+
+/// The form of the namespace baseline (`defaultDeny.as`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BaselineForm {
+    /// `netfence-default-deny` and `netfence-allow-dns` NetworkPolicies in every namespace.
+    #[default]
+    NetworkPolicies,
+    /// One `BaselineAdminNetworkPolicy` named `default` (policy.networking.k8s.io/v1alpha1)
+    /// whose subject is the managed namespaces. It cannot deny ingress from outside the cluster
+    /// (BANP ingress peers are pods and namespaces only).
+    BaselineAdminNetworkPolicy,
 }
 
 impl Default for DefaultDeny {
@@ -228,6 +256,7 @@ impl Default for DefaultDeny {
             enabled: true,
             policy_types: vec![PolicyType::Ingress, PolicyType::Egress],
             exclude_namespaces: crate::k8s::SYSTEM_NAMESPACES.map(String::from).to_vec(),
+            as_: BaselineForm::NetworkPolicies,
         }
     }
 }

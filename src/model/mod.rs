@@ -68,7 +68,10 @@ pub struct Needs {
 impl Needs {
     /// Whether objects of `kind` are parsed in full (the others are known by their header).
     fn wants(self, kind: &str) -> bool {
-        is_policy_kind(kind) || kind == "Namespace" || (self.workloads && workload::is_workload_kind(kind))
+        is_policy_kind(kind)
+            || kind == "Namespace"
+            || kind == crate::transform::baseline_admin::KIND
+            || (self.workloads && workload::is_workload_kind(kind))
     }
 }
 
@@ -90,6 +93,10 @@ pub struct Model {
     pub namespaces: BTreeMap<String, Labels>,
     /// Parsed `kind: List` documents by document position (their items may be edited).
     pub lists: BTreeMap<usize, Value>,
+    /// `BaselineAdminNetworkPolicy` objects of the input (index into [`Model::objects`], value
+    /// as read): the baseline netfence writes with `defaultDeny.as: baselineAdminNetworkPolicy`
+    /// is a singleton, so an earlier run's is updated and a foreign one refused.
+    pub admin_baselines: Vec<(usize, Value)>,
     /// The chart name from Helm 4's filename annotation, when the input carries it.
     pub helm4_chart: Option<String>,
 }
@@ -260,6 +267,10 @@ impl Model {
                     .and_then(Value::as_str)
                     == Some(crate::k8s::MANAGED_BY_NETFENCE),
             });
+        } else if o.kind == crate::transform::baseline_admin::KIND
+            && o.api_version.starts_with("policy.networking.k8s.io/")
+        {
+            self.admin_baselines.push((obj, value.clone()));
         } else if o.kind == "Namespace" && o.api_version == "v1" && !o.name.is_empty() {
             // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);

@@ -21,7 +21,8 @@ pub fn summary(report: &Report) -> KrmResult {
             .changes
             .iter()
             .filter(|e| pick(e.action))
-            .map(|e| format!("{}/{}", e.namespace.as_deref().unwrap_or_default(), e.name))
+            // A cluster-scoped object (the BaselineAdminNetworkPolicy baseline) by kind/name.
+            .map(|e| format!("{}/{}", e.namespace.as_deref().unwrap_or(&e.kind), e.name))
             .collect()
     };
     let added = names(&|a| a == Action::Added);
@@ -29,8 +30,13 @@ pub fn summary(report: &Report) -> KrmResult {
     let message = match (added.is_empty(), changed.is_empty()) {
         (true, true) => "netfence: nothing to add or change, the items are already isolated".to_string(),
         _ => format!(
-            "netfence: added {} NetworkPolicies{}; changed {}{}",
+            "netfence: added {} {}{}; changed {}{}",
             added.len(),
+            if report.changes.iter().all(|e| e.action != Action::Added || e.kind == "NetworkPolicy") {
+                "NetworkPolicies"
+            } else {
+                "objects"
+            },
             listed(&added),
             changed.len(),
             listed(&changed)

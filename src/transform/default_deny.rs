@@ -6,7 +6,7 @@
 
 use super::dns::{self, DnsRule};
 use super::plan::{NewPolicy, Plan};
-use crate::config::{Config, PolicyType};
+use crate::config::{BaselineForm, Config, PolicyType};
 use crate::model::{policy, Model};
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 
@@ -29,7 +29,8 @@ fn denies_all(spec: &NetworkPolicySpec, t: PolicyType) -> bool {
 /// The missing baseline policies of every managed namespace, in namespace order.
 pub fn plan(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Plan {
     let cfg = &config.default_deny;
-    if !cfg.enabled {
+    if !cfg.enabled || cfg.as_ != BaselineForm::NetworkPolicies {
+        // (The other form is one cluster-scoped object: super::baseline_admin.)
         return Plan::default();
     }
     let mut types: Vec<PolicyType> = cfg.policy_types.clone();

@@ -3,13 +3,15 @@
 //! passes over the combined plan. [`plan`] runs them in their fixed order; [`crate::core`] turns
 //! the result into output.
 //!
-//! Transforms: [`default_deny`] (per-namespace baseline), [`allow_matrix`], [`external_egress`],
+//! Transforms: [`default_deny`] (per-namespace baseline), [`baseline_admin`] (the same as one
+//! BaselineAdminNetworkPolicy), [`allow_matrix`], [`external_egress`],
 //! [`kube_api`], [`port_forward`], [`workload_policies`], [`dns`] (DNS for input policies),
 //! [`egress_merge`] (extra egress rules). Passes: [`workload_policies::absorb_edges`],
 //! [`dns::complete`] (DNS for generated policies), [`naming`], [`reconcile`]. Each transform is
 //! idempotent on its own, so running netfence on its own output changes nothing.
 
 pub mod allow_matrix;
+pub mod baseline_admin;
 pub mod default_deny;
 pub mod dns;
 pub mod egress_merge;
@@ -42,6 +44,8 @@ pub struct Planned {
     pub edits: Vec<Edit>,
     /// Findings.
     pub findings: Vec<Finding>,
+    /// The namespace baseline as one `BaselineAdminNetworkPolicy`, when configured so.
+    pub admin_baseline: Option<baseline_admin::AdminBaseline>,
 }
 
 /// Runs every enabled transform and the passes. `annotations` go on every new object (what the
@@ -52,6 +56,7 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
     }
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
     let baseline = default_deny::plan(model, config, dns_rule.as_ref());
+    let admin_baseline = baseline_admin::plan(model, config, dns_rule.as_ref(), annotations)?;
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
@@ -70,7 +75,7 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
     edits.extend(egress_merge::plan(model, config));
     let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations));
     edits.edits.extend(updates);
-    Ok(Planned { added, edits: edits.edits, findings: edits.findings })
+    Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
 }
 
 /// A k8s-openapi value as JSON in netfence's key order.

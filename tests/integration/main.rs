@@ -12,6 +12,7 @@ mod analysis_fuzz;
 mod analysis_nca;
 mod analysis_scenarios;
 mod bad_input;
+mod baseline_admin;
 mod corpus;
 mod e2e_argocd;
 mod e2e_helm;
