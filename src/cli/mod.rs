@@ -42,7 +42,7 @@ pub struct Cli {
 pub enum Command {
     /// Read manifests on stdin, write them with network policies added on stdout (default).
     Render(RenderArgs),
-    /// Print the JSON Schema of the `networkPolicy` configuration block (or of `NetFence`).
+    /// Print the JSON Schema of the `netfence` configuration block (or of `NetFence`).
     Schema(SchemaArgs),
     /// Show who can reach whom: a namespace table, or the workload list (np-guard connlist too).
     Matrix(analysis::MatrixArgs),
@@ -66,18 +66,18 @@ pub enum Command {
 /// Options of `schema`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SchemaArgs {
-    /// Which schema: the values' `networkPolicy` block, or the `NetFence` function config.
-    #[arg(long, value_enum, default_value_t = SchemaKind::NetworkPolicy)]
+    /// Which schema: the values' `netfence` block, or the `NetFence` function config.
+    #[arg(long, value_enum, default_value_t = SchemaKind::Values)]
     pub kind: SchemaKind,
 }
 
 /// The schemas `netfence schema` prints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum SchemaKind {
-    /// The `networkPolicy` block of Helm values.
+    /// The `netfence` block of Helm values (`networkPolicy`, its name before 0.2, also works).
     #[default]
-    #[value(name = "networkPolicy")]
-    NetworkPolicy,
+    #[value(name = "netfence", alias = "networkPolicy")]
+    Values,
     /// The `netfence.dev/v1alpha1` `NetFence` function config.
     #[value(name = "NetFence")]
     NetFence,
@@ -86,7 +86,8 @@ pub enum SchemaKind {
 /// Options of `render`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RenderArgs {
-    /// Helm values file whose `networkPolicy` key configures netfence (repeatable; later wins).
+    /// Helm values file whose `netfence` block configures netfence, and whose `networkPolicy.egress`
+    /// (the chart's) is merged into policies (repeatable; later wins).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
     /// Namespace of documents without metadata.namespace [default: $HELM_NAMESPACE, else
@@ -181,7 +182,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Argocd(command)) => argocd::run(&command),
         Some(Command::Schema(args)) => {
             let schema = match args.kind {
-                SchemaKind::NetworkPolicy => config::json_schema(),
+                SchemaKind::Values => config::json_schema(),
                 SchemaKind::NetFence => function_config::json_schema(),
             };
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();

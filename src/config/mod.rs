@@ -1,4 +1,6 @@
-//! netfence's configuration: the `networkPolicy` block of Helm-style values files.
+//! netfence's configuration: the `netfence` block of Helm-style values files (see [`values`] for
+//! how a chart's own `networkPolicy` block is read), the KRM `NetFence` spec and the Argo CD
+//! plugin's values files all map onto [`Config`].
 //!
 //! The block is strict: an unknown key is an error naming its path, because a typo in a security
 //! setting must never silently weaken isolation. Rules in Kubernetes shape (egress rules,
@@ -17,10 +19,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-/// The `networkPolicy` block.
+/// The name of the block in values files and in error paths (`netfence.dns.profile`).
+pub const PREFIX: &str = "netfence";
+
+/// The `netfence` block.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-#[schemars(title = "networkPolicy", description = "netfence configuration: the `networkPolicy` block of Helm values")]
+#[schemars(title = "netfence", description = "netfence configuration: the `netfence` block of Helm values")]
 pub struct Config {
     /// `false` passes every document through unchanged.
     pub enabled: bool,
@@ -29,10 +34,12 @@ pub struct Config {
     #[serde(deserialize_with = "de_egress_rules")]
     #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
     pub egress: Vec<NetworkPolicyEgressRule>,
-    /// Bitnami's name for the same thing; appended after `egress`.
-    #[serde(deserialize_with = "de_egress_rules")]
-    #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
-    pub extra_egress: Vec<NetworkPolicyEgressRule>,
+    /// The chart's own `networkPolicy.egress` (read by [`values::load`], never from this
+    /// block): merged like `egress`, except that rules the chart already rendered into one of
+    /// its policies are not spread to the others.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub chart_egress: Vec<NetworkPolicyEgressRule>,
     /// The DNS egress rule injected into egress-restricting policies and the allow-DNS policies.
     pub dns: Dns,
     /// Per-namespace default-deny plus allow-DNS.
@@ -54,7 +61,7 @@ impl Default for Config {
         Config {
             enabled: true,
             egress: vec![],
-            extra_egress: vec![],
+            chart_egress: vec![],
             dns: Dns::default(),
             default_deny: DefaultDeny::default(),
             allow: vec![],
@@ -67,7 +74,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads the block from a JSON value (the `networkPolicy` key of merged values, or a KRM
+    /// Reads the block from a JSON value (the `netfence` key of merged values, or a KRM
     /// function config's `spec`). `prefix` names the block in error paths.
     pub fn from_value(value: Value, prefix: &str) -> Result<Config> {
         let value = if value.is_null() { Value::Object(Default::default()) } else { value };
@@ -128,11 +135,6 @@ impl Config {
             || !self.external_egress.is_empty()
             || !self.kube_api.from.is_empty()
             || self.workload_policies.enabled
-    }
-
-    /// Every extra egress rule, `egress` first.
-    pub fn extra_rules(&self) -> impl Iterator<Item = &NetworkPolicyEgressRule> {
-        self.egress.iter().chain(&self.extra_egress)
     }
 }
 
@@ -261,7 +263,7 @@ impl Default for DefaultDeny {
     }
 }
 
-/// The JSON Schema of the `networkPolicy` block (`netfence schema`).
+/// The JSON Schema of the `netfence` block (`netfence schema`).
 pub fn json_schema() -> Value {
     serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
 }

@@ -9,7 +9,7 @@ pub mod workload;
 
 use crate::error::{DocRef, Error, Result};
 use crate::k8s::selector::{self, Labels, Selector};
-use crate::stream::header::{Header, HELM4_FILENAME};
+use crate::stream::header::{Header, HELM4_FILENAME, HELM_HOOK};
 use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
@@ -34,6 +34,9 @@ pub struct Object {
     pub namespace: Option<CompactString>,
     /// Where it is, for messages.
     pub doc_ref: DocRef,
+    /// A Helm hook (annotation `helm.sh/hook`): Helm 4 hands hooks to post-renderers, Helm 3
+    /// does not, so hooks never decide or receive a namespace's baseline.
+    pub hook: bool,
 }
 
 /// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
@@ -56,6 +59,10 @@ pub struct Policy {
     /// Whether netfence generated it (label `app.kubernetes.io/managed-by: netfence`), in an
     /// earlier run: such policies are regenerated, not edited.
     pub managed: bool,
+    /// A Helm hook ([`Object::hook`]): it gets DNS and extra egress rules like any policy, but
+    /// never counts as a namespace's baseline (it exists only while the hook runs, and only
+    /// Helm 4 shows it to netfence).
+    pub hook: bool,
 }
 
 /// What to parse beyond what every render needs.
@@ -99,6 +106,9 @@ pub struct Model {
     pub admin_baselines: Vec<(usize, Value)>,
     /// The chart name from Helm 4's filename annotation, when the input carries it.
     pub helm4_chart: Option<String>,
+    /// Namespaces the render places only Helm hooks in (and does not declare): they get no
+    /// baseline, as under Helm 3, which does not show hooks to a post-renderer.
+    pub hook_only_namespaces: BTreeSet<String>,
 }
 
 impl Model {
@@ -206,6 +216,13 @@ impl Model {
         // A namespace is known from the objects placed in it and from Namespace objects.
         let used: BTreeSet<String> =
             self.objects.iter().filter_map(|o| o.namespace.as_deref().map(str::to_string)).collect();
+        let not_hooks: BTreeSet<&str> =
+            self.objects.iter().filter(|o| !o.hook).filter_map(|o| o.namespace.as_deref()).collect();
+        self.hook_only_namespaces = used
+            .iter()
+            .filter(|ns| !not_hooks.contains(ns.as_str()) && !declared_ns.contains_key(*ns))
+            .cloned()
+            .collect();
         for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
             let labels = selector::namespace_labels(&ns, declared_ns.get(&ns));
             self.namespaces.insert(ns, labels);
@@ -237,6 +254,7 @@ impl Model {
             name: h.name.clone(),
             namespace,
             doc_ref,
+            hook: h.helm_hook,
         });
         self.objects.len() - 1
     }
@@ -261,6 +279,7 @@ impl Model {
                 value: value.clone(),
                 pod_selector: spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default(),
                 spec,
+                hook: o.hook,
                 managed: value
                     .pointer("/metadata/labels")
                     .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
@@ -359,6 +378,11 @@ pub fn header_of(value: &Value) -> Header {
             .and_then(|a| a.get(HELM4_FILENAME))
             .and_then(Value::as_str)
             .map(str::to_string),
+        helm_hook: meta
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(HELM_HOOK))
+            .and_then(Value::as_str)
+            .is_some_and(|h| !h.is_empty()),
         crd: None,
         line: 1,
         needs_full_parse: false,

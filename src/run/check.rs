@@ -49,6 +49,7 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
         lists: Default::default(),
         admin_baselines: model.admin_baselines.clone(),
         helm4_chart: model.helm4_chart.clone(),
+        hook_only_namespaces: model.hook_only_namespaces.clone(),
     };
     for c in &outcome.changed {
         if let Some(i) = model.policy_of_document(c.doc) {

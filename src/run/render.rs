@@ -20,7 +20,7 @@ use std::io::Write;
 pub struct RenderOptions {
     /// Namespace of namespaced objects that do not set `metadata.namespace`.
     pub namespace: DefaultNamespace,
-    /// The `networkPolicy` configuration.
+    /// The `netfence` configuration.
     pub config: Config,
 }
 
@@ -135,7 +135,7 @@ mod tests {
 
     fn config(yaml: &str) -> Config {
         let value = crate::stream::parse_value(yaml.as_bytes(), Format::Yaml).expect("valid YAML");
-        Config::from_value(value, "networkPolicy").expect("a valid config")
+        Config::from_value(value, "netfence").expect("a valid config")
     }
 
     /// Renders `input` with a report and checks it against the output: every patch turns the

@@ -163,7 +163,7 @@ pub fn is_baseline_among<'a>(
 /// (netfence's own policies of an earlier run count as regenerated, i.e. as in `generated`).
 fn baselines(model: &Model, generated: &[NewPolicy], rule: &DnsRule) -> HashSet<String> {
     let mut by_ns: HashMap<&str, Vec<&NetworkPolicySpec>> = HashMap::new();
-    for p in model.policies.iter().filter(|p| !p.managed) {
+    for p in model.policies.iter().filter(|p| !p.managed && !p.hook) {
         by_ns.entry(&p.namespace).or_default().push(&p.spec);
     }
     for g in generated {

@@ -143,9 +143,9 @@ pub(crate) mod testing {
         Model::build(&stream, "default", Needs { workloads: true }).expect("a valid model")
     }
 
-    /// The `networkPolicy` block from YAML.
+    /// The `netfence` block from YAML.
     pub fn config(yaml: &str) -> Config {
         let value = crate::stream::parse_value(yaml.as_bytes(), crate::stream::Format::Yaml).expect("valid YAML");
-        Config::from_value(value, "networkPolicy").expect("a valid config")
+        Config::from_value(value, "netfence").expect("a valid config")
     }
 }

@@ -30,6 +30,7 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
         })
         .collect();
     workloads.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let extra = super::egress_merge::rules(model, config);
     let policies = workloads
         .into_iter()
         .map(|w| {
@@ -41,7 +42,7 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
             };
             let mut group = Group::new(pods);
             group.egress.extend(dns.map(|d| d.rule.clone()));
-            group.egress.extend(config.extra_rules().cloned());
+            group.egress.extend(extra.iter().map(|r| (*r).clone()));
             group.reasons.push(format!(
                 "workloadPolicies: {} {}/{} is selected by no policy: its own policy, with DNS and the extra egress rules",
                 w.kind, w.namespace, w.name
