@@ -137,7 +137,7 @@ mod tests {
             (crate::config::DnsProfile::Openshift, false, false)
         );
         let e = config("networkPolicy:\n  dns: {profil: x}\n").unwrap_err().to_string();
-        assert!(e.starts_with("networkPolicy.dns: unknown field `profil`"), "{e}");
+        assert!(e.starts_with("networkPolicy.dns.profil: unknown field"), "{e}");
         let e = config("networkPolicy:\n  egress: [{ports: [{port: 0}]}]\n").unwrap_err().to_string();
         assert!(e.starts_with("networkPolicy.egress[0].ports[0].port"), "{e}");
     }

@@ -22,6 +22,12 @@ pub struct Context {
     /// Annotations every new object gets (Helm 4's filename annotation, see
     /// [`crate::stream::header::helm4_generated_annotation`]).
     pub annotations: Vec<(String, String)>,
+    /// The model's default namespace when it stands for "no namespace": nothing named one
+    /// (no `-n`, `$HELM_NAMESPACE`, Argo CD or function-config namespace) and every object in it
+    /// left `metadata.namespace` unset. New objects for it carry no `metadata.namespace`, so
+    /// that Helm and kubectl place them where they place the chart's objects (the release
+    /// namespace), instead of in `default`.
+    pub unplaced_namespace: Option<String>,
 }
 
 /// What happened to a document.
@@ -74,7 +80,7 @@ pub struct Outcome {
 
 /// Plans every transform over `model` and turns the plan into patches and new objects.
 pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome> {
-    let planned = transform::plan(model, config, &context.annotations)?;
+    let planned = transform::plan(model, config, &context.annotations, context.unplaced_namespace.as_deref())?;
     // Edits per policy, in plan order.
     let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
     for e in &planned.edits {

@@ -37,6 +37,9 @@ pub struct Object {
     /// A Helm hook (annotation `helm.sh/hook`): Helm 4 hands hooks to post-renderers, Helm 3
     /// does not, so hooks never decide or receive a namespace's baseline.
     pub hook: bool,
+    /// It is namespaced and did not set `metadata.namespace`: [`Object::namespace`] is the
+    /// default namespace.
+    pub defaulted: bool,
 }
 
 /// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
@@ -239,13 +242,11 @@ impl Model {
         doc_ref: DocRef,
         crd_scopes: &scope::CrdScopes,
     ) -> usize {
-        let namespace = if scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes) {
-            None
-        } else {
-            Some(
-                h.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.default_namespace.as_str().into()),
-            )
-        };
+        let set = h.namespace.clone().filter(|n| !n.is_empty());
+        let cluster_scoped = scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes);
+        let defaulted = !cluster_scoped && set.is_none();
+        let namespace =
+            if cluster_scoped { None } else { Some(set.unwrap_or_else(|| self.default_namespace.as_str().into())) };
         self.objects.push(Object {
             doc,
             item,
@@ -255,6 +256,7 @@ impl Model {
             namespace,
             doc_ref,
             hook: h.helm_hook,
+            defaulted,
         });
         self.objects.len() - 1
     }
@@ -305,6 +307,19 @@ impl Model {
     /// Namespaces that hold objects or are declared, in name order.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.namespaces.keys().map(String::as_str)
+    }
+
+    /// Whether the default namespace holds only objects that did not name it (so it stands for
+    /// "wherever Helm or kubectl will put them", not for a namespace the input named).
+    pub fn default_namespace_is_implicit(&self) -> bool {
+        let mut any = false;
+        for o in self.objects.iter().filter(|o| o.namespace.as_deref() == Some(self.default_namespace.as_str())) {
+            if !o.defaulted {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 
     /// The policy that is document `doc` itself (not a List item), if any.

@@ -2,6 +2,7 @@
 //! changed, `warning`s for things worth a look, and in check mode the lint findings.
 
 use crate::analysis::lint;
+use crate::config::namespace::DefaultNamespace;
 use crate::core::report::Report;
 use crate::core::Action;
 use crate::k8s::selector;
@@ -121,7 +122,7 @@ pub fn findings(findings: &[Finding]) -> Vec<KrmResult> {
 
 /// Warnings about the input: policies that select no pod of the items' workloads, items placed
 /// in a namespace nobody named.
-pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) -> Vec<KrmResult> {
+pub fn warnings(model: &Model, resources: &[Value], namespace: &DefaultNamespace) -> Vec<KrmResult> {
     let mut out = Vec::new();
     let mut by_namespace: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in &model.workloads {
@@ -148,7 +149,7 @@ pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) 
             .at("spec.podSelector"),
         );
     }
-    if !namespace_configured {
+    if !namespace.is_configured() {
         let defaulted: Vec<String> = model
             .objects
             .iter()
@@ -161,14 +162,18 @@ pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) 
             .map(|(_, o)| format!("{}/{}", o.kind, o.name))
             .collect();
         if !defaulted.is_empty() {
+            let placed = if namespace.is_fallback() && model.default_namespace_is_implicit() {
+                "netfence's policies for them carry no namespace either".to_string()
+            } else {
+                format!("netfence placed them in namespace {:?}", model.default_namespace)
+            };
             out.push(KrmResult::new(
                 Severity::Warning,
                 format!(
-                    "{} namespaced items have no metadata.namespace{}; netfence placed them in namespace {:?} \
-                     (set spec.namespace, or data.namespace in a ConfigMap)",
+                    "{} namespaced items have no metadata.namespace{}; {placed} (set spec.namespace, or \
+                     data.namespace in a ConfigMap)",
                     defaulted.len(),
                     listed(&defaulted),
-                    model.default_namespace
                 ),
             ));
         }
@@ -210,14 +215,16 @@ mod tests {
     fn warns_about_a_policy_selecting_nothing_and_defaulted_namespaces() {
         let items = items();
         let model = Model::from_items(&items, "default", Needs { workloads: true }).unwrap();
-        let found = warnings(&model, &items, false);
+        let fallback = crate::config::namespace::resolve(None, None);
+        let found = if fallback.is_fallback() { warnings(&model, &items, &fallback) } else { return };
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].message.contains("shop/typo"));
         assert_eq!(found[0].resource_ref.as_ref().unwrap().name, "typo");
         assert_eq!(found[0].field.as_ref().unwrap().path, "spec.podSelector");
         assert!(found[1].message.contains("ConfigMap/loose"), "{}", found[1].message);
+        assert!(found[1].message.contains("carry no namespace either"), "{}", found[1].message);
         // A configured namespace is a decision, not something to warn about.
-        assert_eq!(warnings(&model, &items, true).len(), 1);
+        assert_eq!(warnings(&model, &items, &"default".into()).len(), 1);
     }
 
     #[test]

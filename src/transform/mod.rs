@@ -49,8 +49,14 @@ pub struct Planned {
 }
 
 /// Runs every enabled transform and the passes. `annotations` go on every new object (what the
-/// I/O shape wants there, e.g. Helm 4's filename annotation).
-pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) -> Result<Planned> {
+/// I/O shape wants there, e.g. Helm 4's filename annotation); new objects in namespace
+/// `unplaced` get no `metadata.namespace` (see [`crate::core::Context::unplaced_namespace`]).
+pub fn plan(
+    model: &Model,
+    config: &Config,
+    annotations: &[(String, String)],
+    unplaced: Option<&str>,
+) -> Result<Planned> {
     if !config.enabled {
         return Ok(Planned::default());
     }
@@ -73,7 +79,7 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
         generated = dns::complete(model, rule, generated);
     }
     edits.extend(egress_merge::plan(model, config));
-    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations));
+    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced));
     edits.edits.extend(updates);
     Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
 }
