@@ -77,6 +77,8 @@ pub fn plan(
     if let Some(rule) = &dns_rule {
         edits.extend(dns::plan(model, rule, &generated));
         generated = dns::complete(model, rule, generated);
+    } else {
+        edits.findings.extend(dns::off_with_egress_denied(model, &generated));
     }
     edits.extend(egress_merge::plan(model, config));
     let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced));
