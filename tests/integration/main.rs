@@ -18,6 +18,7 @@ mod e2e_argocd;
 mod e2e_helm;
 mod e2e_krm;
 mod e2e_pack;
+mod e2e_pipe;
 mod examples;
 mod golden;
 mod platform;
