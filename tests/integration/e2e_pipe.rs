@@ -7,7 +7,7 @@ use crate::util;
 use serde_json::Value;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The Helm binaries present: (name, binary, runs netfence as a plugin).
 fn helms() -> Vec<(&'static str, PathBuf, bool)> {
