@@ -47,8 +47,11 @@ pub fn plan(
     if !cfg.enabled || cfg.as_ != BaselineForm::BaselineAdminNetworkPolicy {
         return Ok(None);
     }
-    let namespaces: Vec<&str> =
-        model.namespace_names().filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns)).collect();
+    // Namespaces holding only Helm hooks get no baseline (see `default_deny`).
+    let namespaces: Vec<&str> = model
+        .namespace_names()
+        .filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns) && !model.hook_only_namespaces.contains(*ns))
+        .collect();
     if namespaces.is_empty() {
         return Ok(None);
     }

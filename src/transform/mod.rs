@@ -63,6 +63,19 @@ pub fn plan(
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
     let baseline = default_deny::plan(model, config, dns_rule.as_ref());
     let admin_baseline = baseline_admin::plan(model, config, dns_rule.as_ref(), annotations)?;
+    let mut early_findings = Vec::new();
+    if let (Some(ns), Some(_)) = (unplaced, &admin_baseline) {
+        // A BaselineAdminNetworkPolicy names namespaces: it cannot follow objects to wherever
+        // Helm puts them, as a namespace-less NetworkPolicy does.
+        early_findings.push(Finding {
+            severity: Severity::Warning,
+            field: Some("defaultDeny.as".into()),
+            message: format!(
+                "the BaselineAdminNetworkPolicy names namespaces, and objects without metadata.namespace were taken \
+                 to be in {ns:?}: pass -n with the release namespace"
+            ),
+        });
+    }
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
@@ -73,7 +86,7 @@ pub fn plan(
     generated.extend(port_forward::plan(model, config)?.policies);
     generated.extend(workload);
 
-    let mut edits = Plan::default();
+    let mut edits = Plan { findings: early_findings, ..Plan::default() };
     if let Some(rule) = &dns_rule {
         edits.extend(dns::plan(model, rule, &generated));
         generated = dns::complete(model, rule, generated);
