@@ -236,7 +236,8 @@ fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
         tracing::warn!("{field}{}", f.message);
     }
     if let Some(report) = &rendered.report {
-        finish_report(report, args.report.as_deref(), verbose)?;
+        let extra = report_findings(rendered.findings(), rendered.lint.as_deref());
+        finish_report(report, args.report.as_deref(), verbose, extra)?;
     }
     if let Some(findings) = &rendered.lint {
         // `--check` outside KRM: findings to stderr; an error finding means nothing on stdout.
@@ -256,15 +257,53 @@ fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
 }
 
 /// Writes the change report to `file` (when given) and its summary to stderr under `-v`.
-fn finish_report(report: &Report, file: Option<&std::path::Path>, verbose: u8) -> Result<()> {
+fn finish_report(
+    report: &Report,
+    file: Option<&std::path::Path>,
+    verbose: u8,
+    findings: Option<serde_json::Value>,
+) -> Result<()> {
     if let Some(file) = file {
-        std::fs::write(file, report.to_json())
+        let text = match findings {
+            Some(findings) => {
+                let mut value = serde_json::to_value(report).unwrap_or_default();
+                value["findings"] = findings;
+                format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+            }
+            None => report.to_json(),
+        };
+        std::fs::write(file, text)
             .map_err(|source| Error::Io { what: format!("writing the report {}", file.display()), source })?;
     }
     if verbose > 0 {
         eprint!("{}", report.markdown());
     }
     Ok(())
+}
+
+/// The findings a plain render adds to its `--report` file, so that a Helm user (whose
+/// post-renderer stderr Helm 4 hides) can read them there: the transforms' warnings
+/// (`source: netfence`) and, under `--check`, the lint findings of the output. `None` when there
+/// are none.
+fn report_findings(
+    transform: &[crate::transform::Finding],
+    lint: Option<&[lint::Finding]>,
+) -> Option<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = transform
+        .iter()
+        .map(|f| {
+            let field = f.field.as_deref().map(|p| format!("{}.{p}", config::values::KEY));
+            let severity = match f.severity {
+                crate::transform::Severity::Warning => "warning",
+                crate::transform::Severity::Info => "info",
+            };
+            serde_json::json!({"source": "netfence", "severity": severity, "field": field, "message": f.message})
+        })
+        .collect();
+    out.extend(lint.into_iter().flatten().map(|f| {
+        serde_json::json!({"source": "check", "rule": f.rule.id, "severity": f.severity.as_str(), "subject": f.subject, "message": f.message})
+    }));
+    (!out.is_empty()).then_some(serde_json::Value::Array(out))
 }
 
 /// The KRM function: a ResourceList in, a ResourceList out (with lint findings among the
@@ -280,7 +319,7 @@ pub fn run_krm(args: &RenderArgs, input: &[u8], verbose: u8) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let (code, produced) = run::function::run(input, &processor, &mut out)?;
-    finish_report(&produced.report, args.report.as_deref(), verbose)?;
+    finish_report(&produced.report, args.report.as_deref(), verbose, None)?;
     Ok(code)
 }
 

@@ -252,6 +252,37 @@ fn render_reads_files_and_validate_checks_a_config_alone() {
 }
 
 #[test]
+fn the_report_file_carries_warnings_and_check_findings() {
+    let dir = util::scratch_dir("pipe-report-findings");
+    let values = write(&dir, "dns-off.yaml", "netfence:\n  dns: {enabled: false}\n");
+    let input = write(
+        &dir,
+        "in.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: shop}\n\
+         spec: {podSelector: {matchLabels: {app: api}}, policyTypes: [Egress], egress: [{ports: [{port: 5432}]}]}\n",
+    );
+    let report = dir.join("report.json");
+    let args = [
+        "render",
+        "--check",
+        "-f",
+        values.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ];
+    let out = util::netfence(&args, b"");
+    let json: Value = serde_json::from_str(&util::read(&report)).unwrap();
+    let findings = json["findings"].as_array().unwrap_or_else(|| panic!("no findings in {json}"));
+    assert!(findings.iter().any(|f| f["source"] == "netfence" && f["field"] == "netfence.dns.enabled"), "{json}");
+    let lint: Vec<&Value> = findings.iter().filter(|f| f["source"] == "check").collect();
+    assert!(!lint.is_empty(), "{json}");
+    // The exit code follows the lint: an error finding means exit 1 and nothing on stdout.
+    let errors = lint.iter().any(|f| f["severity"] == "error");
+    assert_eq!(out.status.code(), Some(if errors { 1 } else { 0 }), "{}", util::text(&out.stderr));
+}
+
+#[test]
 fn netfence_keys_under_network_policy_keep_working_with_one_notice() {
     let dir = util::scratch_dir("pipe-legacy");
     let legacy = write(&dir, "legacy.yaml", "networkPolicy:\n  defaultDeny: {policyTypes: [Ingress]}\n");
