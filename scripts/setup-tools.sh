@@ -116,8 +116,14 @@ install_nca() {
 # find_kpt: kpt is no registry package (Google's own apt repo ships it as google-cloud-cli-kpt,
 # preinstalled in this machine image); use the one on PATH, else try apt if it offers it.
 find_kpt() {
-  local kpt
-  kpt="$(command -v kpt || true)"
+  local kpt="" dir
+  # Look on PATH but outside .tools/bin: with .tools/env.sh sourced, `command -v` would find our
+  # own link and make it point at itself (a loop that then hides kpt from every test).
+  local IFS=:
+  for dir in $PATH; do
+    [[ -n $dir && ! $dir -ef $BIN && -x $dir/kpt ]] && { kpt="$(readlink -f "$dir/kpt")"; break; }
+  done
+  unset IFS
   if [[ -z $kpt ]] && command -v apt-cache >/dev/null &&
     apt-cache policy google-cloud-cli-kpt 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     log "installing kpt (apt google-cloud-cli-kpt)"
