@@ -314,8 +314,7 @@ fn namespace_name(ns: &str, path: &str) -> Result<String> {
 
 /// Reads a [`NetFence`] object from a file (`render --config`, the legacy kustomize plugin).
 pub fn load_file(path: &std::path::Path) -> Result<FunctionConfig> {
-    let text =
-        std::fs::read(path).map_err(|source| Error::Io { what: format!("config file {}", path.display()), source })?;
+    let text = crate::stream::read::read_file(path, &format!("config file {}", path.display()))?;
     let at = |p: String| format!("{}: {p}", path.display());
     let value = crate::stream::parse_value(&text, crate::stream::Format::Yaml).map_err(|(line, message)| {
         Error::config(format!("{}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default()), message)

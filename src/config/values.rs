@@ -31,8 +31,14 @@ pub fn load(files: &[impl AsRef<Path>]) -> Result<Config> {
     let mut merged = Value::Object(Map::new());
     for file in files {
         let file = file.as_ref();
-        let text = std::fs::read(file)
-            .map_err(|source| Error::Io { what: format!("values file {}", file.display()), source })?;
+        if file.as_os_str() == "-" {
+            // Helm reads `-f -` from stdin; a post-renderer's stdin is the manifests.
+            return Err(Error::config(
+                "-f -",
+                "stdin carries the manifests, so values cannot come from it too; give a values file",
+            ));
+        }
+        let text = crate::stream::read::read_file(file, &format!("values file {}", file.display()))?;
         let value = crate::stream::parse_value(&text, crate::stream::Format::Yaml).map_err(|(line, message)| {
             let at = line.map(|l| format!(":{l}")).unwrap_or_default();
             Error::config(format!("{}{at}", file.display()), message)

@@ -4,6 +4,7 @@
 //! Items stay untyped JSON values: the function must hand back every field and annotation it
 //! does not own exactly as it received them.
 
+use super::raw::RawItems;
 use crate::error::{Error, Result};
 use crate::stream::{self, header};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,10 @@ pub struct ResourceList {
     /// What the function reports (output only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<KrmResult>,
+    /// The input text of each item, written back for the items left untouched (see
+    /// [`RawItems`]); `None` for JSON and unusual layouts.
+    #[serde(skip)]
+    pub raw: Option<RawItems>,
 }
 
 /// How serious a result is.
@@ -190,8 +195,11 @@ pub fn is_local_config(item: &Value) -> bool {
 /// Whether the input's first document is a ResourceList (`config.kubernetes.io/v1` or `v1beta1`).
 /// Only that document is looked at, so a plain manifest stream costs next to nothing.
 pub fn is_resource_list(input: &[u8]) -> bool {
-    for chunk in stream::split::split_yaml(input) {
+    for chunk in stream::split::yaml_chunks(input) {
         let Ok(text) = std::str::from_utf8(&input[chunk.start..chunk.end]) else { return false };
+        if stream::is_marker_and_comments(text) {
+            continue;
+        }
         match header::probe(text) {
             Ok(header::Probe::Empty) => continue,
             Ok(header::Probe::Object(h)) => {
@@ -216,7 +224,10 @@ impl ResourceList {
             doc: crate::error::DocRef { index: 1, line: 1, id: Some(KIND.into()) },
             message,
         };
-        let value = stream::parse_value(input, stream::Format::Yaml).map_err(|(line, message)| Error::Input {
+        let source = std::str::from_utf8(input).map_err(|_| invalid("not valid UTF-8".into()))?;
+        // Read with Go's line breaks (see `stream::lines`).
+        let source = stream::lines::normalize_unicode_breaks(source);
+        let value = parse_items_yaml(source.as_bytes()).map_err(|(line, message)| Error::Input {
             doc: crate::error::DocRef { index: 1, line: line.unwrap_or(1), id: Some(KIND.into()) },
             message,
         })?;
@@ -239,11 +250,24 @@ impl ResourceList {
             Some(v) => serde_path_to_error::deserialize(v)
                 .map_err(|e| invalid(format!("invalid ResourceList: results.{}: {}", e.path(), e.inner())))?,
         };
-        Ok(ResourceList { api_version, kind, items, function_config, results })
+        let raw = if is_json(input) { None } else { RawItems::find(&source) }.filter(|r| r.items.len() == items.len());
+        Ok(ResourceList { api_version, kind, items, function_config, results, raw })
     }
 
-    /// Serialises the list: YAML (block style, YAML 1.1-safe quoting) or indented JSON.
-    pub fn into_text(self, json: bool) -> String {
+    /// Marks item `i` as changed: it is serialised instead of copied.
+    pub fn changed(&mut self, i: usize) {
+        if let Some(slot) = self.raw.as_mut().and_then(|r| r.items.get_mut(i)) {
+            *slot = None;
+        }
+    }
+
+    /// Serialises the list: YAML (block style, YAML 1.1-safe quoting) or indented JSON. In YAML,
+    /// the items not marked [`ResourceList::changed`] (and not added) are their input text, when
+    /// the result reads back as the same list; otherwise everything is serialised.
+    pub fn into_text(mut self, json: bool) -> String {
+        if let Some(text) = self.raw.take().filter(|_| !json).and_then(|raw| self.with_raw_items(raw)) {
+            return text;
+        }
         let mut map = serde_json::Map::new();
         map.insert("apiVersion".into(), Value::String(self.api_version));
         map.insert("kind".into(), Value::String(self.kind));
@@ -262,10 +286,60 @@ impl ResourceList {
         }
     }
 
+    /// The YAML text with untouched items copied from `raw`, if it reads back as this list.
+    fn with_raw_items(&self, raw: RawItems) -> Option<String> {
+        let mut out = format!("apiVersion: {}\nkind: {}\nitems:\n", self.api_version, self.kind);
+        if ![API_VERSION, API_VERSION_V1BETA1].contains(&self.api_version.as_str()) || self.kind != KIND {
+            return None;
+        }
+        let pad = " ".repeat(raw.indent);
+        for (i, item) in self.items.iter().enumerate() {
+            match raw.items.get(i).and_then(Option::as_deref) {
+                Some(text) => {
+                    out.push_str(text);
+                    if !stream::lines::ends_with_break(text) {
+                        out.push('\n');
+                    }
+                }
+                None => {
+                    let entry = stream::emit::yaml(&Value::Array(vec![item.clone()]), false);
+                    for line in entry.split_inclusive('\n') {
+                        out.push_str(&pad);
+                        out.push_str(line);
+                    }
+                }
+            }
+        }
+        if let Some(fc) = &self.function_config {
+            out.push_str(&stream::emit::yaml(&serde_json::json!({ "functionConfig": fc }), false));
+        }
+        if !self.results.is_empty() {
+            let results = serde_json::json!({ "results": serde_json::to_value(&self.results).ok()? });
+            out.push_str(&stream::emit::yaml(&results, false));
+        }
+        // The copy is trusted only if it means exactly the list.
+        let back = ResourceList::parse(out.as_bytes()).ok()?;
+        (back.items == self.items && back.results == self.results && back.function_config == self.function_config)
+            .then_some(out)
+    }
+
     /// Whether some result has severity `error`.
     pub fn has_errors(&self) -> bool {
         self.results.iter().any(|r| r.severity == Severity::Error)
     }
+}
+
+/// Parses a ResourceList as kyaml (go-yaml v3, behind kpt and kustomize) reads it: `y`, `on`
+/// and `no` are strings; otherwise as [`stream::parse_value`] reads a document.
+fn parse_items_yaml(bytes: &[u8]) -> Result<Value, (Option<usize>, String)> {
+    let mut options = stream::yaml_options_for(bytes.len());
+    options.strict_booleans = true;
+    serde_saphyr::from_slice_with_options(bytes, options).map_err(|e| {
+        let line = e.location().map(|l| l.line() as usize);
+        let message =
+            stream::first_line(&e.to_string()).replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+        (line, message)
+    })
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Value>, D::Error> {

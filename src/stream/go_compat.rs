@@ -7,7 +7,11 @@
 //!   belongs to (a CNI config in single quotes whose lines start at column 3 under a key at
 //!   column 3).
 //!
-//! Both only change white space that YAML discards when it folds a flow line (the leading white
+//! - a byte order mark at the start of a later document of the stream (`---` then U+FEFF):
+//!   kubectl and Helm split the stream first and read each document as a stream of its own,
+//!   where a leading BOM is allowed.
+//!
+//! The first two only change white space that YAML discards when it folds a flow line (the leading white
 //! space of a continuation line), so the repaired text has exactly the value Go reads from the
 //! original. The original bytes are what netfence writes back; the repair is used for reading.
 
@@ -17,6 +21,8 @@ fn repairable(message: &str) -> Option<Repair> {
         Some(Repair::Tabs)
     } else if message.starts_with("invalid indentation in multiline quoted scalar") {
         Some(Repair::Indent)
+    } else if message.starts_with("a BOM must not appear inside a document") {
+        Some(Repair::Bom)
     } else {
         None
     }
@@ -26,6 +32,7 @@ fn repairable(message: &str) -> Option<Repair> {
 enum Repair {
     Tabs,
     Indent,
+    Bom,
 }
 
 /// The repairs one document may need at most: every line once per kind, and a few doublings
@@ -42,12 +49,21 @@ pub fn repair(text: &str, line: usize, message: &str, attempt: usize) -> Option<
     }
     let mut out = String::with_capacity(text.len() + 64);
     let mut found = false;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
+    // Only markers, comments and blank lines so far (a BOM may start the document after them).
+    let mut at_start = true;
+    for (i, l) in super::lines::split_inclusive(text).enumerate() {
         if i + 1 != line {
+            let content = l.trim_start_matches([' ', '\t']);
+            at_start &= content.trim_end().is_empty() || content.starts_with('#') || content.starts_with("---");
             out.push_str(l);
             continue;
         }
         found = true;
+        if let Repair::Bom = kind {
+            let Some(rest) = l.strip_prefix('\u{feff}').filter(|_| at_start) else { return None };
+            out.push_str(rest);
+            continue;
+        }
         let rest = l.trim_start_matches([' ', '\t']);
         let lead = &l[..l.len() - rest.len()];
         match kind {
@@ -57,6 +73,7 @@ pub fn repair(text: &str, line: usize, message: &str, attempt: usize) -> Option<
                 out.push_str(lead);
                 out.push_str(&" ".repeat(1 << attempt));
             }
+            Repair::Bom => return None,
         }
         out.push_str(rest);
     }

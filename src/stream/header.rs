@@ -8,6 +8,7 @@
 
 use compact_str::CompactString;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashSet;
 
 /// Annotation Helm 4 puts on every document it hands to a post-renderer.
 pub const HELM4_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
@@ -89,9 +90,27 @@ enum Top {
 }
 
 enum Frame {
-    Map { key: Option<String> },
+    /// A mapping: the key whose value comes next, and the scalar keys seen so far.
+    Map {
+        key: Option<String>,
+        seen: HashSet<Box<str>>,
+    },
     Seq,
 }
+
+impl Frame {
+    fn map() -> Frame {
+        Frame::Map { key: None, seen: HashSet::new() }
+    }
+}
+
+/// Why a document with a duplicate key is refused (the full parse refuses it too, see
+/// [`super::parse_value`]): Go's readers disagree on it. sigs.k8s.io/yaml's `Unmarshal` (go-yaml
+/// v2, used by Helm to sort and by kustomize's older readers) keeps the last value, while
+/// kubectl's strict field validation (the default since 1.27), the API server's strict decoding
+/// and go-yaml v3 reject it. Which `metadata:` block or which `egress:` rules the cluster ends up
+/// with depends on the tool, so netfence refuses to guess.
+pub const DUPLICATE_KEY: &str = "duplicate key";
 
 /// Walks the events of one chunk, validating it and capturing its [`Header`].
 pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
@@ -116,7 +135,7 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                 .then(|| format!("{}/{}", header.kind, header.name)),
         })?;
         // A scalar or collection start in key position is a key, not a value.
-        let in_key_position = matches!(stack.last(), Some(Frame::Map { key: None }));
+        let in_key_position = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
         match event {
             Event::DocumentStart(..) => {
                 docs += 1;
@@ -139,6 +158,19 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                 if in_key_position {
                     if value == "<<" {
                         header.needs_full_parse = true;
+                    } else if let Some(Frame::Map { seen, .. }) = stack.last_mut() {
+                        if seen.contains(&*value) {
+                            return Err(SyntaxError {
+                                line: span.start.line(),
+                                column: span.start.col() + 1,
+                                message: format!(
+                                    "{DUPLICATE_KEY} {value:?}: Go's YAML readers disagree on which value counts (kubectl refuses it, Helm keeps the last), so netfence refuses it too"
+                                ),
+                                id: (!header.kind.is_empty() && !header.name.is_empty())
+                                    .then(|| format!("{}/{}", header.kind, header.name)),
+                            });
+                        }
+                        seen.insert(value.as_ref().into());
                     }
                     // Only keys of the first three levels can lead to a captured field.
                     let key = if stack.len() <= 3 { value.into_owned() } else { String::new() };
@@ -169,7 +201,7 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                     if matches!(event, Event::MappingStart(..)) {
                         header.line = span.start.line();
                         top = Some(Top::Map);
-                        stack.push(Frame::Map { key: None });
+                        stack.push(Frame::map());
                     } else {
                         top = Some(Top::Other(span.start.line()));
                         stack.push(Frame::Seq);
@@ -183,11 +215,7 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
                 // The parent's key moves to the path; it is cleared when this collection ends anyway.
                 path.push(take_key(&mut stack));
                 is_key.push(in_key_position);
-                stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { key: None }
-                } else {
-                    Frame::Seq
-                });
+                stack.push(if matches!(event, Event::MappingStart(..)) { Frame::map() } else { Frame::Seq });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
@@ -215,27 +243,27 @@ pub fn probe(text: &str) -> Result<Probe, SyntaxError> {
 }
 
 fn set_key(stack: &mut [Frame], key: String) {
-    if let Some(Frame::Map { key: k }) = stack.last_mut() {
+    if let Some(Frame::Map { key: k, .. }) = stack.last_mut() {
         *k = Some(key);
     }
 }
 
 fn take_key(stack: &mut [Frame]) -> String {
     match stack.last_mut() {
-        Some(Frame::Map { key }) => key.take().unwrap_or_default(),
+        Some(Frame::Map { key, .. }) => key.take().unwrap_or_default(),
         _ => String::new(),
     }
 }
 
 fn clear_key(stack: &mut [Frame]) {
-    if let Some(Frame::Map { key }) = stack.last_mut() {
+    if let Some(Frame::Map { key, .. }) = stack.last_mut() {
         *key = None;
     }
 }
 
 fn current_key(stack: &[Frame]) -> Option<&str> {
     match stack.last() {
-        Some(Frame::Map { key: Some(k) }) => Some(k),
+        Some(Frame::Map { key: Some(k), .. }) => Some(k),
         _ => None,
     }
 }

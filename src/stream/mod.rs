@@ -4,6 +4,8 @@
 pub mod emit;
 pub mod go_compat;
 pub mod header;
+pub mod lines;
+pub mod read;
 pub mod splice;
 pub mod split;
 
@@ -76,7 +78,8 @@ pub struct Stream<'a> {
     pub input: &'a [u8],
     /// YAML or JSON.
     pub format: Format,
-    /// Every chunk of the input, in order (their bytes concatenate to the input).
+    /// The documents (chunks holding an object), in order. The bytes between them (empty
+    /// documents, comments, documents the analysis skipped) are written as they are.
     pub docs: Vec<Document<'a>>,
 }
 
@@ -96,30 +99,50 @@ impl<'a> Stream<'a> {
 
     fn parse_with(input: &'a [u8], skip_non_objects: bool) -> Result<Self> {
         let first = input.iter().find(|b| !b.is_ascii_whitespace());
-        let (format, chunks) = if matches!(first, Some(b'{')) && looks_like_json_stream(input) {
-            let chunks = split::split_json(input).map_err(|(n, e)| Error::Input {
-                doc: DocRef { index: n + 1, line: e.line(), id: None },
-                message: format!("invalid JSON: {e}"),
-            })?;
-            (Format::Json, chunks)
-        } else {
-            (Format::Yaml, split::split_yaml(input))
+        let mut format = Format::Yaml;
+        let mut json_chunks = None;
+        if matches!(first, Some(b'{')) && looks_like_json_stream(input) {
+            match split::split_json(input) {
+                Ok(chunks) => (format, json_chunks) = (Format::Json, Some(chunks)),
+                // A flow mapping is YAML too (`{apiVersion: v1, kind: ConfigMap}`): read it as
+                // YAML; when that fails too, the JSON error is the one to show.
+                Err((n, e)) if Stream::parse_with_format(input, Format::Yaml, None, skip_non_objects).is_err() => {
+                    return Err(Error::Input {
+                        doc: DocRef { index: n + 1, line: e.line(), id: None },
+                        message: format!("invalid JSON: {e}"),
+                    })
+                }
+                Err(_) => {}
+            }
+        }
+        Stream::parse_with_format(input, format, json_chunks, skip_non_objects)
+    }
+
+    fn parse_with_format(
+        input: &'a [u8],
+        format: Format,
+        json_chunks: Option<Vec<Chunk>>,
+        skip_non_objects: bool,
+    ) -> Result<Self> {
+        let chunks: Box<dyn Iterator<Item = Chunk> + Send> = match json_chunks {
+            Some(chunks) => Box::new(chunks.into_iter()),
+            None => Box::new(split::yaml_chunks(input)),
         };
-        let probes = probe_all(input, &chunks);
-        let mut docs = Vec::with_capacity(chunks.len());
+        let mut docs = Vec::new();
         let mut index = 0;
-        for (chunk, probe) in chunks.into_iter().zip(probes) {
+        for (chunk, probe) in probe_all(input, chunks, format) {
             let bytes = &input[chunk.start..chunk.end];
             let err_ref = |line: usize| DocRef { index: index + 1, line: chunk.line + line.max(1) - 1, id: None };
             let (header, repaired) = match probe {
                 Err((line, message, id)) => return Err(Error::Input { doc: DocRef { id, ..err_ref(line) }, message }),
-                Ok((Probe::Empty, _)) => (None, None),
+                // (Empty chunks are not kept: their bytes are written with the document before them.)
+                Ok((Probe::Empty, _)) => continue,
                 Ok((Probe::NotAnObject { line }, _)) if skip_non_objects => {
                     tracing::warn!(
                         "{}: skipped: not a Kubernetes object (the document is not a mapping)",
                         DocRef { index: index + 1, ..err_ref(line) }
                     );
-                    (None, None)
+                    continue;
                 }
                 Ok((Probe::NotAnObject { line }, _)) => {
                     return Err(Error::Input {
@@ -129,10 +152,8 @@ impl<'a> Stream<'a> {
                 }
                 Ok((Probe::Object(h), repaired)) => (Some(h), repaired),
             };
-            if header.is_some() {
-                index += 1;
-            }
-            let doc = Document { index: if header.is_some() { index } else { 0 }, bytes, chunk, header, repaired };
+            index += 1;
+            let doc = Document { index, bytes, chunk, header, repaired };
             if let Some(field) = doc.header.as_ref().and_then(|h| h.not_a_string.as_deref()) {
                 // kubectl and Helm read it the same way, so this is a surprise, not an error.
                 tracing::warn!(
@@ -142,6 +163,7 @@ impl<'a> Stream<'a> {
             }
             docs.push(doc);
         }
+        docs.shrink_to_fit();
         Ok(Stream { input, format, docs })
     }
 
@@ -155,13 +177,20 @@ impl<'a> Stream<'a> {
         out: &mut impl Write,
     ) -> std::io::Result<()> {
         let mut last_byte = None;
+        // The chunks not kept as documents (empty or skipped ones) are the bytes between documents.
+        let head = &self.input[..self.docs.first().map_or(self.input.len(), |d| d.chunk.start)];
+        out.write_all(head)?;
+        last_byte = head.last().copied().or(last_byte);
         for (i, doc) in self.docs.iter().enumerate() {
             let bytes: std::borrow::Cow<[u8]> = match replaced.get(&i) {
                 None => doc.bytes.into(),
                 Some(r) => self.rewrite(doc, r).into_bytes().into(),
             };
+            let next = self.docs.get(i + 1).map_or(self.input.len(), |d| d.chunk.start);
+            let gap = &self.input[doc.chunk.end..next];
             out.write_all(&bytes)?;
-            last_byte = bytes.last().copied().or(last_byte);
+            out.write_all(gap)?;
+            last_byte = gap.last().or(bytes.last()).copied().or(last_byte);
         }
         let nl = if self.uses_crlf() { "\r\n" } else { "\n" };
         for value in appended {
@@ -194,7 +223,9 @@ impl<'a> Stream<'a> {
                 format!("{lead}{}", emit::json(value))
             }
             Format::Yaml => {
-                let text = String::from_utf8_lossy(doc.bytes);
+                // The text as read (Unicode line breaks normalised, Go layouts repaired), so
+                // that its lines are the parser's lines.
+                let text = doc.repaired.as_deref().map_or_else(|| String::from_utf8_lossy(doc.bytes), Into::into);
                 // Rules appended to a block-style policy: edit the text, keeping its comments.
                 let parse = |t: &str| parse_value(t.as_bytes(), Format::Yaml).ok();
                 if let Some(spliced) = splice::apply(&text, patch, value, parse) {
@@ -205,7 +236,7 @@ impl<'a> Stream<'a> {
                 let crlf = text.contains("\r\n");
                 let content_line = doc.header.as_ref().map_or(1, |h| h.line);
                 // Keep the marker and the comments above the content (Helm's `# Source:`).
-                let mut prefix: String = text.split_inclusive('\n').take(content_line - 1).collect();
+                let mut prefix: String = lines::split_inclusive(&text).take(content_line - 1).collect();
                 if prefix.is_empty() && text.starts_with("---") {
                     prefix = if crlf { "---\r\n".into() } else { "---\n".into() };
                 }
@@ -221,7 +252,7 @@ impl<'a> Stream<'a> {
 fn document_end_trailer(text: &str) -> &str {
     let mut found = None;
     let mut pos = 0;
-    for line in text.split_inclusive('\n') {
+    for line in lines::split_inclusive(text) {
         if line.starts_with("...") && matches!(line.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
             found = Some(pos);
         }
@@ -233,7 +264,7 @@ fn document_end_trailer(text: &str) -> &str {
 /// A stream starting with `{` is a JSON stream unless it is a YAML stream with `---` markers
 /// (a flow mapping as the first YAML document).
 fn looks_like_json_stream(input: &[u8]) -> bool {
-    split::split_yaml(input).len() <= 1 || !input.windows(4).any(|w| w == b"\n---")
+    split::yaml_chunks(input).nth(1).is_none() || memchr::memmem::find(input, b"\n---").is_none()
 }
 
 /// A probe failure: 1-based line within the chunk, message, `Kind/name` if known.
@@ -247,12 +278,22 @@ type Probed = (Probe, Option<String>);
 
 /// Probes one chunk, repairing the layouts Go's reader accepts (see [`go_compat`]); the error
 /// is the one of the text as written.
-fn probe_text(text: &str) -> Result<Probed, ProbeError> {
-    let first = match header::probe(text) {
-        Ok(p) => return Ok((p, None)),
+///
+/// A YAML document holding U+0085, U+2028 or U+2029 is read with them as line breaks, as Go
+/// reads it (see [`lines`]): the repaired text is then the normalised one.
+fn probe_text(text: &str, format: Format) -> Result<Probed, ProbeError> {
+    if format == Format::Yaml && is_marker_and_comments(text) {
+        return Ok((Probe::Empty, None));
+    }
+    let normalized = match format {
+        Format::Yaml => lines::normalize_unicode_breaks(text),
+        Format::Json => std::borrow::Cow::Borrowed(text),
+    };
+    let first = match header::probe(&normalized) {
+        Ok(p) => return Ok((p, matches!(normalized, std::borrow::Cow::Owned(_)).then(|| normalized.into_owned()))),
         Err(e) => e,
     };
-    let mut current = text.to_string();
+    let mut current = normalized.into_owned();
     let mut error = (first.line, first.message.clone());
     let mut attempts: BTreeMap<usize, usize> = BTreeMap::new();
     for _ in 0..MAX_REPAIRS {
@@ -273,49 +314,122 @@ fn probe_text(text: &str) -> Result<Probed, ProbeError> {
     Err((first.line, format!("invalid YAML: {} (column {})", first.message, first.column), first.id))
 }
 
-/// Probes every chunk, on all cores for large inputs (the probe is the hot loop of a render).
-fn probe_all(input: &[u8], chunks: &[Chunk]) -> Vec<Result<Probed, ProbeError>> {
-    let probe_one = |c: &Chunk| -> Result<Probed, ProbeError> {
-        let text = std::str::from_utf8(&input[c.start..c.end]).map_err(|e| {
-            let line = 1 + memchr::memchr_iter(b'\n', &input[c.start..c.start + e.valid_up_to()]).count();
-            (line, "not valid UTF-8".to_string(), None)
-        })?;
-        probe_text(text)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads < 2 || input.len() < 1 << 20 {
-        return chunks.iter().map(probe_one).collect();
-    }
-    // Split the chunk list into slices of roughly equal bytes.
-    let per_thread = input.len() / threads + 1;
-    let mut slices = Vec::new();
-    let (mut from, mut bytes) = (0, 0);
-    for (i, c) in chunks.iter().enumerate() {
-        bytes += c.end - c.start;
-        if bytes >= per_thread {
-            slices.push(&chunks[from..=i]);
-            from = i + 1;
-            bytes = 0;
-        }
-    }
-    slices.push(&chunks[from..]);
-    std::thread::scope(|s| {
-        let handles: Vec<_> =
-            slices.iter().map(|part| s.spawn(|| part.iter().map(probe_one).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+/// A chunk and what its probe found.
+type ProbedChunk = (Chunk, Result<Probed, ProbeError>);
+
+/// Chunks handed to a probe thread at once.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Whether a YAML chunk is only a `---` marker, blank lines and comments: an empty document,
+/// known without starting a parser (a stream of a million of them stays fast). A line with a
+/// lone `\r` or a Unicode line break is left to the parser (what follows the break is content).
+pub fn is_marker_and_comments(text: &str) -> bool {
+    let text =
+        text.strip_prefix("---").filter(|r| r.is_empty() || r.starts_with([' ', '\t', '\r', '\n'])).unwrap_or(text);
+    text.split('\n').all(|line| {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let content = line.trim_start_matches([' ', '\t']);
+        (content.is_empty() || content.starts_with('#'))
+            && !line.contains('\r')
+            && !lines::has_unicode_breaks(line.as_bytes())
     })
 }
 
+/// Probes every chunk, on all cores for large inputs (the probe is the hot loop of a render),
+/// in input order. Empty chunks are dropped here already, so that a stream of a million empty
+/// documents costs no memory per document.
+fn probe_all(input: &[u8], chunks: impl Iterator<Item = Chunk> + Send, format: Format) -> Vec<ProbedChunk> {
+    let probe_one = |c: Chunk| -> Option<ProbedChunk> {
+        let probe = std::str::from_utf8(&input[c.start..c.end])
+            .map_err(|e| {
+                (1 + lines::count(&input[c.start..c.start + e.valid_up_to()]), "not valid UTF-8".to_string(), None)
+            })
+            .and_then(|text| probe_text(text, format));
+        (!matches!(probe, Ok((Probe::Empty, _)))).then_some((c, probe))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || input.len() < 1 << 20 {
+        return chunks.filter_map(probe_one).collect();
+    }
+    // The splitter hands out batches of about BATCH_BYTES; each thread probes the batches it
+    // takes, and the results are put back in order.
+    let source = std::sync::Mutex::new(chunks.enumerate());
+    let next_batch = || -> Option<(usize, Vec<Chunk>)> {
+        let mut source = source.lock().ok()?;
+        let mut batch = Vec::new();
+        let (mut first, mut bytes) = (None, 0);
+        for (i, c) in source.by_ref() {
+            first.get_or_insert(i);
+            bytes += c.end - c.start;
+            batch.push(c);
+            if bytes >= BATCH_BYTES {
+                break;
+            }
+        }
+        first.map(|f| (f, batch))
+    };
+    let mut done: Vec<(usize, Vec<ProbedChunk>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    while let Some((first, batch)) = next_batch() {
+                        // A panic in one batch must not drop its documents silently: it becomes
+                        // an error of the batch's first document.
+                        let first_chunk = batch[0];
+                        let probed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            batch.into_iter().filter_map(probe_one).collect::<Vec<_>>()
+                        }))
+                        .unwrap_or_else(|_| vec![(first_chunk, Err(internal_error()))]);
+                        out.push((first, probed));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![(0, vec![(Chunk { start: 0, end: 0, line: 1 }, Err(internal_error()))])])
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(first, _)| *first);
+    done.into_iter().flat_map(|(_, probed)| probed).collect()
+}
+
+/// The error of a document whose probe failed inside netfence (a bug), rather than dropping it.
+fn internal_error() -> ProbeError {
+    (1, "internal error while reading this document (a bug in netfence; please report it)".into(), None)
+}
+
 /// Options for reading documents the way Kubernetes' YAML 1.1 reader does where it matters:
-/// `0644` is octal. Budgets are per document, and raised for `ResourceList`-sized inputs.
+/// `0644` is octal. See [`yaml_options_for`] for the budgets.
 pub fn yaml_options() -> serde_saphyr::Options {
+    yaml_options_for(0)
+}
+
+/// How much larger than its text a document may become when its aliases are expanded: a
+/// document with aliases may repeat a block a few times (`<<: *defaults` in each container), a
+/// billion-laughs one repeats it billions of times.
+pub const EXPANSION_FACTOR: usize = 16;
+
+/// [`yaml_options`] with budgets for a document of `len` bytes: the nodes, events and scalar
+/// bytes the parse may produce (aliases expanded) grow with the text, [`EXPANSION_FACTOR`] times
+/// what the text itself holds at most, plus a floor for small documents. So the memory and
+/// time of a parse, and the size of a re-serialised document, stay proportional to the input,
+/// and an alias bomb fails fast and small.
+pub fn yaml_options_for(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 5_000_000;
-    budget.max_events = 20_000_000;
-    budget.max_total_scalar_bytes = 1 << 30;
-    budget.max_reader_input_bytes = Some(1 << 30);
+    // A node takes at least two bytes of text (`a,`), an event one.
+    budget.max_nodes = 50_000 + len / 2 * EXPANSION_FACTOR;
+    budget.max_events = 100_000 + len * EXPANSION_FACTOR;
+    budget.max_total_scalar_bytes = (1 << 20) + len * EXPANSION_FACTOR;
+    budget.max_recorded_anchor_bytes = (1 << 20) + len * EXPANSION_FACTOR;
+    budget.max_reader_input_bytes = Some(read::MAX_INPUT_BYTES as usize + 1);
     options.budget = Some(budget);
     options
 }
@@ -325,9 +439,19 @@ pub fn yaml_options() -> serde_saphyr::Options {
 pub fn parse_value(bytes: &[u8], format: Format) -> Result<serde_json::Value, (Option<usize>, String)> {
     match format {
         Format::Json => serde_json::from_slice(bytes).map_err(|e| (Some(e.line()), e.to_string())),
-        Format::Yaml => serde_saphyr::from_slice_with_options(bytes, yaml_options()).map_err(|e| {
+        Format::Yaml => serde_saphyr::from_slice_with_options(bytes, yaml_options_for(bytes.len())).map_err(|e| {
             let line = e.location().map(|l| l.line() as usize);
-            (line, first_line(&e.to_string()))
+            if e.to_string().contains("budget breached") {
+                return (
+                    line,
+                    format!(
+                        "the document expands (through its aliases) to more than {EXPANSION_FACTOR} times its size; refused as an alias bomb"
+                    ),
+                );
+            }
+            // serde-saphyr's hint about its options means nothing to a user.
+            let message = first_line(&e.to_string()).replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+            (line, message)
         }),
     }
 }

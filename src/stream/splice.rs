@@ -189,12 +189,7 @@ fn find(text: &str) -> Option<Site> {
             path.pop();
         }
     }
-    let line_after = |offset: usize| -> usize {
-        if offset == 0 || text[..offset].ends_with('\n') {
-            return offset;
-        }
-        text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1)
-    };
+    let line_after = |offset: usize| super::lines::next_line_start(text, offset);
     let compact = compact.unwrap_or(true);
     match (has_spec, egress_seen, egress_indent, spec_indent) {
         (true, true, Some(indent), _) if egress_items > 0 => {
@@ -209,7 +204,7 @@ fn find(text: &str) -> Option<Site> {
 /// span of an indentless sequence starts at the item's content, not at the `-`).
 fn dash_column(text: &str, start: &serde_saphyr::granit_parser::Marker) -> Option<usize> {
     let start = byte_offset(text, start)?;
-    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..];
+    let line = &text[super::lines::line_start(text, start)..];
     let indent = line.len() - line.trim_start_matches(' ').len();
     line[indent..].starts_with('-').then_some(indent)
 }
@@ -237,7 +232,7 @@ fn indent_lines(text: &str, indent: usize) -> String {
 fn insert(text: &str, offset: usize, indent: usize, block: &str) -> String {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let (head, tail) = text.split_at(offset);
-    let sep = if head.is_empty() || head.ends_with('\n') { "" } else { nl };
+    let sep = if head.is_empty() || super::lines::ends_with_break(head) { "" } else { nl };
     format!("{head}{sep}{}{tail}", indent_lines(block, indent))
 }
 

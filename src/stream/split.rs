@@ -24,52 +24,75 @@ pub struct Chunk {
 /// The first chunk always starts at offset 0 (it may hold only comments, or be empty when the
 /// input starts with `---`; empty chunks are dropped).
 pub fn split_yaml(input: &[u8]) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut pos = 0;
-    let mut line = 1;
+    yaml_chunks(input).collect()
+}
+
+/// [`split_yaml`] as an iterator: the chunks are found as they are asked for, so a stream of a
+/// million tiny documents needs no list of them.
+pub fn yaml_chunks(input: &[u8]) -> YamlChunks<'_> {
+    YamlChunks { input, start: 0, start_line: 1, pos: 0, line: 1, directives_only: false, after_end: false }
+}
+
+/// The iterator of [`yaml_chunks`].
+#[derive(Debug, Clone)]
+pub struct YamlChunks<'a> {
+    input: &'a [u8],
+    start: usize,
+    start_line: usize,
+    pos: usize,
+    line: usize,
     // The current chunk holds only directives (`%YAML`, `%TAG`), comments and blank lines so far,
     // at least one directive: the `---` that follows belongs to it.
-    let mut directives_only = false;
+    directives_only: bool,
     // The last line that was not blank or a comment was a `...` document end.
-    let mut after_end = false;
-    while pos < input.len() {
-        let rest = &input[pos..];
-        let line_len = memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
-        if is_marker(rest) {
-            if pos != start && !directives_only {
-                chunks.push(Chunk { start, end: pos, line: start_line });
-                start = pos;
-                start_line = line;
+    after_end: bool,
+}
+
+impl Iterator for YamlChunks<'_> {
+    type Item = Chunk;
+
+    fn next(&mut self) -> Option<Chunk> {
+        let input = self.input;
+        while self.pos < input.len() {
+            let (pos, line) = (self.pos, self.line);
+            let rest = &input[pos..];
+            let line_len = memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
+            self.pos += line_len;
+            // A lone `\r` or a Unicode break inside the line is a line break to the parser too.
+            self.line += super::lines::count(&rest[..line_len]).max(1);
+            let mut cut = false;
+            if is_marker(rest) {
+                cut = pos != self.start && !self.directives_only;
+                self.directives_only = false;
+                self.after_end = false;
+            } else if rest[0] == b'%' && (pos == 0 || self.after_end) {
+                // Directives can only start a stream or follow a `...`: they open the next document.
+                cut = pos != self.start && !self.directives_only;
+                self.directives_only = true;
+            } else if rest[0] == b'.'
+                && rest.starts_with(b"...")
+                && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                self.after_end = true;
+                self.directives_only = false;
+            } else if (self.after_end || self.directives_only) && !is_blank_or_comment(&rest[..line_len]) {
+                self.after_end = false;
+                self.directives_only = false;
             }
-            directives_only = false;
-            after_end = false;
-        } else if rest[0] == b'%' && (pos == 0 || after_end) {
-            // Directives can only start a stream or follow a `...`: they open the next document.
-            if pos != start && !directives_only {
-                chunks.push(Chunk { start, end: pos, line: start_line });
-                start = pos;
-                start_line = line;
+            if cut {
+                let chunk = Chunk { start: self.start, end: pos, line: self.start_line };
+                self.start = pos;
+                self.start_line = line;
+                return Some(chunk);
             }
-            directives_only = true;
-        } else if rest[0] == b'.'
-            && rest.starts_with(b"...")
-            && matches!(rest.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
-        {
-            after_end = true;
-            directives_only = false;
-        } else if (after_end || directives_only) && !is_blank_or_comment(&rest[..line_len]) {
-            after_end = false;
-            directives_only = false;
         }
-        pos += line_len;
-        line += 1;
+        if self.start < input.len() {
+            let chunk = Chunk { start: self.start, end: input.len(), line: self.start_line };
+            self.start = input.len();
+            return Some(chunk);
+        }
+        None
     }
-    if start < input.len() {
-        chunks.push(Chunk { start, end: input.len(), line: start_line });
-    }
-    chunks
 }
 
 fn is_blank_or_comment(line: &[u8]) -> bool {

@@ -160,27 +160,7 @@ pub struct Input {
     pub lenient: bool,
 }
 
-/// The most the analysis reads from one input (file or stdin): six times the 43 MB stress
-/// corpus; a device such as `/dev/zero` is refused instead of filling the memory.
-pub const MAX_INPUT_BYTES: u64 = 256 << 20;
-
-/// Reads all of `reader`, refusing more than [`MAX_INPUT_BYTES`] (a device such as `/dev/zero`
-/// would otherwise fill the memory).
-pub fn read_limited(reader: impl std::io::Read, what: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Io { what: format!("reading {what}"), source })?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Error::Io {
-            what: format!("reading {what}"),
-            source: std::io::Error::other(format!("larger than {} MiB", MAX_INPUT_BYTES >> 20)),
-        });
-    }
-    Ok(bytes)
-}
+pub use crate::stream::read::MAX_INPUT_BYTES;
 
 impl Input {
     /// Reads the inputs named on the command line: files, directories (every `.yaml`, `.yml`
@@ -211,15 +191,14 @@ impl Input {
 
     /// Reads standard input.
     pub fn stdin() -> Result<Input> {
-        let bytes = read_limited(std::io::stdin().lock(), "stdin")?;
+        let bytes = crate::stream::read::read_stdin()?;
         Ok(Input { name: None, bytes, lenient: false })
     }
 
     /// Reads one file.
     pub fn file(path: &Path) -> Result<Input> {
         let what = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| Error::Io { what: format!("reading {what}"), source })?;
-        let bytes = read_limited(file, &what)?;
+        let bytes = crate::stream::read::read_file(path, &what)?;
         Ok(Input { name: Some(what), bytes, lenient: false })
     }
 

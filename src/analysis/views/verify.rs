@@ -144,8 +144,7 @@ impl Pattern {
 /// Reads an intent file.
 pub fn load(path: &std::path::Path) -> Result<Intent> {
     let file = path.display().to_string();
-    let reader = std::fs::File::open(path).map_err(|source| Error::Io { what: format!("reading {file}"), source })?;
-    let bytes = crate::analysis::engine::topology::read_limited(reader, &file)?;
+    let bytes = crate::stream::read::read_file(path, &file)?;
     let value = crate::stream::parse_value(&bytes, crate::stream::Format::Yaml)
         .map_err(|(line, message)| Error::config(file.clone(), format!("line {}: {message}", line.unwrap_or(1))))?;
     parse(&value).map_err(|(at, message)| Error::config(format!("{file}: {at}"), message))
