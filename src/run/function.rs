@@ -87,7 +87,7 @@ impl Processor {
         let mut found = Vec::new();
         let run = Run { config: &fc.config, namespace: &resolved, check };
         let outcome = run.transform(&mut resources, &positions, &mut found);
-        for (pos, item) in positions.into_iter().zip(resources) {
+        for (pos, item) in positions.iter().copied().zip(resources) {
             slots[pos] = Some(item);
         }
         list.items = slots.into_iter().flatten().collect();
@@ -101,6 +101,10 @@ impl Processor {
             fail(list, failure)
         })?;
         list.results.extend(found);
+        // The items the core changed are written anew; the others go back as they came.
+        for c in &done.outcome.changed {
+            list.changed(positions[c.doc]);
+        }
         // Under kpt (items carry their file), new items get a file of their own.
         let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
         for added in done.outcome.added {
@@ -156,6 +160,7 @@ impl Run<'_> {
         // Workloads are always modelled: the warnings need them.
         let model = Model::from_items(resources, &self.namespace.name, Needs { workloads: true })
             .map_err(|e| model_failure(resources, positions, e))?;
+        super::admissible(&model).map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
             core::core(&model, self.config, &super::context(&model, self.namespace))
                 .map_err(|e| model_failure(resources, positions, e))?

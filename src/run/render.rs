@@ -91,6 +91,7 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
     // transforms run (peak memory on List-heavy streams).
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
     model.lists.retain(|doc, _| with_policy.contains(doc));
+    super::admissible(&model)?;
     let outcome = core::core(&model, &options.config, &super::context(&model, &options.namespace))?;
     tracing::info!(changed = outcome.changed.len(), added = outcome.added.len(), "render done");
     let report = extras.report.then(|| Report::new(&model, &outcome));
