@@ -19,7 +19,7 @@ use crate::run::function::Processor;
 use crate::run::render::Extras;
 use crate::run::{self, RenderOptions};
 use clap::{Args, Parser, Subcommand};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -153,10 +153,18 @@ impl RenderArgs {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    if stdout_closed() {
+        eprintln!("netfence: writing the output: stdout is closed");
+        return ExitCode::from(3);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // `--help` and `--version` go to stdout: a failed write (`> /dev/full`) is an error.
+            if let Err(source) = e.print() {
+                eprintln!("netfence: {}", Error::Io { what: "writing the output".into(), source });
+                return ExitCode::from(3);
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
@@ -173,6 +181,33 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Whether the caller closed stdout (`netfence >&-`). Rust's runtime then puts /dev/null,
+/// opened read-write, in its place, so every write would vanish and the run "succeed". A
+/// redirection to /dev/null by the shell opens it write-only, so the two are told apart.
+#[cfg(unix)]
+fn stdout_closed() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: fcntl(F_GETFL) and fstat only read the state of descriptor 1 into `stat`, a plain
+    // C struct for which all zeroes is a valid value.
+    let (flags, stat) = unsafe {
+        let mut stat: libc::stat = std::mem::zeroed();
+        (libc::fcntl(1, libc::F_GETFL), (libc::fstat(1, &mut stat) == 0).then_some(stat))
+    };
+    if flags < 0 {
+        return true;
+    }
+    let (Some(stat), Ok(null)) = (stat, std::fs::metadata("/dev/null")) else { return false };
+    flags & libc::O_ACCMODE == libc::O_RDWR
+        && stat.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && stat.st_rdev == null.rdev()
+}
+
+/// Elsewhere stdout cannot be closed in a way the runtime hides.
+#[cfg(not(unix))]
+fn stdout_closed() -> bool {
+    false
 }
 
 /// Logs go to stderr only: stdout carries the manifests.
@@ -224,7 +259,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
-    let input = if args.files.is_empty() { read_stdin()? } else { read_files(&args.files)? };
+    let input = if args.files.is_empty() { crate::stream::read::read_stdin()? } else { read_files(&args.files)? };
     if args.krm || krm::is_resource_list(&input) {
         return run_krm(args, &input, verbose);
     }
@@ -347,9 +382,9 @@ fn read_files(files: &[PathBuf]) -> Result<Vec<u8>> {
     let mut input = Vec::new();
     for (i, file) in files.iter().enumerate() {
         let bytes = if file.as_os_str() == "-" {
-            read_stdin()?
+            crate::stream::read::read_stdin()?
         } else {
-            std::fs::read(file).map_err(|source| Error::Io { what: format!("reading {}", file.display()), source })?
+            crate::stream::read::read_file(file, &file.display().to_string())?
         };
         if i > 0 && !input.is_empty() {
             if !input.ends_with(b"\n") {
@@ -361,18 +396,6 @@ fn read_files(files: &[PathBuf]) -> Result<Vec<u8>> {
         }
         input.extend_from_slice(&bytes);
     }
-    Ok(input)
-}
-
-fn read_stdin() -> Result<Vec<u8>> {
-    // When stdin is a file, read it into a buffer of exactly its size: growing a Vec by doubling
-    // would briefly hold two copies, which dominates peak memory on large inputs.
-    let size_hint = std::fs::metadata("/dev/stdin").ok().filter(|m| m.is_file()).map_or(0, |m| m.len() as usize);
-    let mut input = Vec::with_capacity(size_hint + 1);
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut input)
-        .map_err(|source| Error::Io { what: "reading stdin".into(), source })?;
     Ok(input)
 }
 
