@@ -100,10 +100,13 @@ fn check_policy_edit(old: &Value, new: &Value) -> Result<(), String> {
 /// The chunk-by-chunk relation between input and output (see the module docs).
 fn check_partition(input: &[u8], output: &[u8]) -> Result<(), String> {
     let stream = Stream::parse(input).map_err(|e| format!("the input does not split: {e}"))?;
-    let ins: Vec<Chunk> = stream.docs.iter().map(|d| d.chunk).collect();
-    let outs = match stream.format {
-        Format::Yaml => split_yaml(output),
-        Format::Json => split_json(output).map_err(|(i, e)| format!("output JSON value {i}: {e}"))?,
+    // Every chunk, empty ones included (the stream keeps only the documents).
+    let (ins, outs): (Vec<Chunk>, Vec<Chunk>) = match stream.format {
+        Format::Yaml => (split_yaml(input), split_yaml(output)),
+        Format::Json => (
+            split_json(input).map_err(|(i, e)| format!("input JSON value {i}: {e}"))?,
+            split_json(output).map_err(|(i, e)| format!("output JSON value {i}: {e}"))?,
+        ),
     };
     if outs.len() < ins.len() {
         return Err(format!("output has {} chunks, input {}", outs.len(), ins.len()));

@@ -20,6 +20,8 @@ mod e2e_krm;
 mod e2e_pack;
 mod e2e_pipe;
 mod examples;
+mod fuzz_regressions;
 mod golden;
+mod hostile;
 mod platform;
 mod seeds;
