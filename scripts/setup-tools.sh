@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools the integration tests run (Helm 3, Helm 4, kubectl, kpt, IBM NCA;
 # podman + runc, the docker CLI, GnuPG, actionlint and shellcheck for the container,
-# plugin-archive and workflow tests) into <repo>/.tools/ (Debian packages system-wide, with
+# plugin-archive and workflow tests; cargo-fuzz and nightly Rust for the fuzz runs) into <repo>/.tools/ (Debian packages system-wide, with
 # apt-get) and writes .tools/env.sh. Idempotent: a tool that is already there and reports the expected version is
 # not downloaded again.
 #
@@ -197,6 +197,19 @@ find_shellcheck() {
   command -v shellcheck >/dev/null
 }
 
+# install_cargo_fuzz: cargo-fuzz from crates.io into .tools/cargo-fuzz (scripts/fuzz.sh, the
+# bounded fuzz runs of scripts/test.sh), and the nightly toolchain it needs when rustup is there.
+CARGO_FUZZ_VERSION=0.13.2
+install_cargo_fuzz() {
+  if ! cargo +nightly --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null && rustup toolchain install nightly --profile minimal >&2 || return 1
+  fi
+  has_version "$TOOLS/cargo-fuzz/bin/cargo-fuzz" "$CARGO_FUZZ_VERSION" fuzz --version && return 0
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION from crates.io"
+  env -u CARGO_BUILD_TARGET -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS \
+    nice cargo install --quiet --locked --version "$CARGO_FUZZ_VERSION" --root "$TOOLS/cargo-fuzz" cargo-fuzz
+}
+
 step() { # step NAME FUNCTION: run an installer, remember a failure instead of stopping
   if ! "$2"; then
     log "FAILED: $1 could not be installed"
@@ -213,6 +226,7 @@ step docker find_docker
 step gnupg find_gpg
 step actionlint install_actionlint
 step shellcheck find_shellcheck
+step cargo-fuzz install_cargo_fuzz
 
 # Verify and report each tool with its own version command; export only the ones that work.
 {
@@ -245,6 +259,8 @@ command -v gpg >/dev/null && export_tool NETFENCE_GPG "$(command -v gpg)" --vers
 has_version "$TOOLS/actionlint/bin/actionlint" "$ACTIONLINT_VERSION" --version &&
   export_tool NETFENCE_ACTIONLINT "$TOOLS/actionlint/bin/actionlint" --version
 command -v shellcheck >/dev/null && export_tool NETFENCE_SHELLCHECK "$(command -v shellcheck)" --version
+has_version "$TOOLS/cargo-fuzz/bin/cargo-fuzz" "$CARGO_FUZZ_VERSION" fuzz --version &&
+  export_tool NETFENCE_CARGO_FUZZ "$TOOLS/cargo-fuzz/bin/cargo-fuzz" fuzz --version
 
 if ((${#missing[@]})); then
   if [[ ${CI:-} == true ]]; then

@@ -23,3 +23,8 @@ echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "== cargo test --profile ci"
 cargo test --profile ci
+# Each fuzz target for 60 s (scripts/fuzz.sh: seeds from ../shared/corpus and fuzz/regressions,
+# libFuzzer's -timeout and -rss_limit_mb as failures). Costs about 4 minutes on 2 cores with the
+# nightly build of the targets. Under CI=true a missing cargo-fuzz or nightly fails the run.
+echo "== fuzz (60 s per target)"
+bash scripts/fuzz.sh "${NETFENCE_FUZZ_SECONDS:-60}"
