@@ -405,9 +405,18 @@ fn internal_error() -> ProbeError {
 }
 
 /// Options for reading documents the way Kubernetes' YAML 1.1 reader does where it matters:
-/// `0644` is octal. See [`yaml_options_for`] for the budgets.
+/// `0644` is octal. Budgets for any input up to [`read::MAX_INPUT_BYTES`]; [`yaml_options_for`]
+/// has the budgets of one document of known size, which [`parse_value`] uses.
 pub fn yaml_options() -> serde_saphyr::Options {
-    yaml_options_for(0)
+    let mut options = yaml_options_for(0);
+    // Size unknown: budgets for a whole ResourceList-sized input.
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_nodes = 5_000_000;
+        budget.max_events = 20_000_000;
+        budget.max_total_scalar_bytes = 1 << 30;
+        budget.max_recorded_anchor_bytes = 64 << 20;
+    }
+    options
 }
 
 /// How much larger than its text a document may become when its aliases are expanded: a
