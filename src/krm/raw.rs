@@ -115,7 +115,7 @@ fn dash_line(text: &str, start: usize, floor: usize) -> Option<(usize, usize)> {
     loop {
         let rest = &text[line..];
         let column = rest.len() - rest.trim_start_matches(' ').len();
-        let after = rest[column..].as_bytes();
+        let after = &rest.as_bytes()[column..];
         if after.first() == Some(&b'-') && matches!(after.get(1), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             return Some((line, column));
         }

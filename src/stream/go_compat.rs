@@ -60,7 +60,7 @@ pub fn repair(text: &str, line: usize, message: &str, attempt: usize) -> Option<
         }
         found = true;
         if let Repair::Bom = kind {
-            let Some(rest) = l.strip_prefix('\u{feff}').filter(|_| at_start) else { return None };
+            let rest = l.strip_prefix('\u{feff}').filter(|_| at_start)?;
             out.push_str(rest);
             continue;
         }
