@@ -14,7 +14,8 @@
 # Usage: bench/scaling.sh [--base N] [--render-only | --analysis-only]
 #   --base: the 1x size of the render families (default 2000; the analysis families take
 #   bench/analysis.sh's own bases, scaled by --base/2000 rounded down, at least 1).
-# Figures are for a quiet machine; the script only needs bash, awk, python3 and /usr/bin/time.
+# NETFENCE=path/to/netfence uses that binary for the render part instead of building the release
+# one. Figures are for a quiet machine; the script needs bash, awk, python3 and /usr/bin/time.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,8 +59,10 @@ measure() {
 }
 
 if [[ " ${PARTS[*]} " == *" render "* ]]; then
-  (cd "$ROOT" && env -u CARGO_BUILD_TARGET cargo build --release --quiet)
-  NETFENCE="$ROOT/target/release/netfence"
+  if [[ -z ${NETFENCE:-} ]]; then
+    (cd "$ROOT" && env -u CARGO_BUILD_TARGET cargo build --release --quiet)
+    NETFENCE="$ROOT/target/release/netfence"
+  fi
   printf 'networkPolicy:\n  workloadPolicies:\n    enabled: true\n' >"$WORK/workloads.yaml"
   printf '%-11s %6s %8s %10s %9s %9s %7s\n' family scale N 'input MB' seconds 'peak MiB' growth
   for family in namespaces policies workloads; do

@@ -44,4 +44,5 @@ for target in render analysis krm; do
     cp fuzz/regressions/$target/* "fuzz/seeds/$target/" 2>/dev/null || true
   fi
 done
-echo "fuzz-seeds: $(ls fuzz/seeds/render | wc -l) render, $(ls fuzz/seeds/krm | wc -l) krm, $(ls fuzz/seeds/analysis | wc -l) analysis seeds" >&2
+count() { find "fuzz/seeds/$1" -type f | wc -l; }
+echo "fuzz-seeds: $(count render) render, $(count krm) krm, $(count analysis) analysis seeds" >&2
