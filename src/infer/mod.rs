@@ -14,8 +14,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use crate::k8s::selector::{self, Labels, Selector};
 
 pub mod address;
+pub mod control_plane;
+pub mod entry;
 pub mod index;
+pub mod kube_api;
+pub mod monitoring;
 pub mod output;
+pub mod peers;
 pub mod references;
 
 /// One end of an allowed connection.
@@ -276,6 +281,21 @@ pub fn infer(model: &crate::model::Model, config: &crate::config::Config) -> Vec
     let mut out = Vec::new();
     if cfg.service_references {
         references::infer(&ix, &cfg.cluster_domain, &mut out);
+    }
+    if cfg.peers {
+        peers::infer(&ix, &mut out);
+    }
+    if cfg.entry_points {
+        entry::infer(&ix, cfg, &mut out);
+    }
+    if cfg.control_plane {
+        control_plane::infer(&ix, &mut out);
+    }
+    if cfg.kube_api {
+        kube_api::infer(&ix, config, &mut out);
+    }
+    if cfg.monitoring {
+        monitoring::infer(&ix, cfg, &mut out);
     }
     out.sort_by(|a, b| {
         (&a.from.names, &a.to.names, a.rule, &a.evidence).cmp(&(&b.from.names, &b.to.names, b.rule, &b.evidence))

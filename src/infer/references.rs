@@ -145,7 +145,7 @@ fn ports(ix: &Index, service: &Service, pod: bool, port: Option<i32>) -> Vec<Net
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::infer::{infer, output};
     use crate::transform::testing::{config, model};
 
@@ -178,7 +178,7 @@ mod tests {
             &client(
                 "{name: c, env: [{name: DB, value: 'db:5432'}, {name: URL, valueFrom: {configMapKeyRef: {name: cfg, key: url}}}], envFrom: [{secretRef: {name: sec}}], args: ['--metrics=db.shop.svc:9187']}",
             ),
-            "",
+            "infer: {peers: false}",
         );
         assert_eq!(
             got,
@@ -189,8 +189,10 @@ mod tests {
             ],
             "one row per connection and port, with the first evidence found"
         );
-        let jdbc =
-            lines(&client("{name: c, env: [{name: URL, valueFrom: {configMapKeyRef: {name: cfg, key: url}}}]}"), "");
+        let jdbc = lines(
+            &client("{name: c, env: [{name: URL, valueFrom: {configMapKeyRef: {name: cfg, key: url}}}]}"),
+            "infer: {peers: false}",
+        );
         assert_eq!(
             jdbc,
             ["shop/Deployment/api shop/StatefulSet/db TCP/5432 service-reference: env URL (configmap cfg key url) of deployment/api names pod db-0 of service db-hl:5432"]
@@ -199,13 +201,14 @@ mod tests {
 
     #[test]
     fn all_service_ports_when_none_is_written_and_named_ports_resolved() {
-        let got = lines(&client("{name: c, command: [app, --db, db]}"), "");
+        let got = lines(&client("{name: c, command: [app, --db, db]}"), "infer: {peers: false}");
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].contains("TCP/5432") && got[1].contains("TCP/9187"), "{got:?}");
         // Words that only look like names (a path segment) are not references.
-        assert!(lines(&client("{name: c, command: [/opt/db/run.sh]}"), "").is_empty());
+        assert!(lines(&client("{name: c, command: [/opt/db/run.sh]}"), "infer: {peers: false}").is_empty());
         // Off: nothing.
-        assert!(lines(&client("{name: c, command: [app, db]}"), "infer: {serviceReferences: false}").is_empty());
+        assert!(lines(&client("{name: c, command: [app, db]}"), "infer: {serviceReferences: false, peers: false}")
+            .is_empty());
         assert!(lines(&client("{name: c, command: [app, db]}"), "infer: {enabled: false}").is_empty());
     }
 }

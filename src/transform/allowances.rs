@@ -327,7 +327,13 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
         namespace_labels: ns_labels,
         labels,
     }));
-    let anywhere = matches!(a.to, Endpoint::Anywhere);
+    // The API server's address unknown (`0.0.0.0/0` stands for it): any ipBlock rule on the
+    // ports may be the one reaching it.
+    let anywhere = match &a.to {
+        Endpoint::Anywhere => true,
+        Endpoint::IpBlock(b) => b.cidr == "0.0.0.0/0" || b.cidr == "::/0",
+        _ => false,
+    };
     wanted_ports(a).iter().all(|port| {
         let rule_ok = |r: &NetworkPolicyEgressRule, target: Option<&Target>, ns: &str| {
             covers(r.ports.as_ref(), port, &dest)
@@ -335,7 +341,13 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
                     || target.is_some_and(|t| r.to.iter().flatten().any(|peer| policy::peer_matches(peer, ns, t))))
         };
         if anywhere {
-            return policies.iter().any(|p| p.spec.egress.iter().flatten().any(|r| rule_ok(r, None, &p.namespace)));
+            return policies.iter().any(|p| {
+                p.spec.egress.iter().flatten().any(|r| {
+                    rule_ok(r, None, &p.namespace)
+                        || covers(r.ports.as_ref(), port, &dest)
+                            && r.to.iter().flatten().any(|peer| peer.ip_block.is_some())
+                })
+            });
         }
         !targets.is_empty()
             && targets.iter().all(|t| {
