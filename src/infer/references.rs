@@ -26,12 +26,13 @@ pub fn infer(ix: &Index, domain: &str, out: &mut Vec<Connection>) {
         for (what, text) in texts {
             for hp in host_ports(&text) {
                 let Some((service, pod)) = lookup(ix, &hp, &w.namespace, domain) else { continue };
-                // A workload naming a Service it backs itself names itself (an advertised
-                // address, a TLS name): pods of one workload reaching each other is `peers`.
-                if service.backends.contains(&i) {
+                let Some(to) = destination(ix, service, pod.as_deref()) else { continue };
+                // A workload naming itself (its own Service in an advertised address or a TLS
+                // name) declares no connection: pods of one workload reaching each other is
+                // what `peers` reads.
+                if to.names.contains(&super::workload_id(w)) {
                     continue;
                 }
-                let Some(to) = destination(ix, service, pod.as_deref()) else { continue };
                 let ports = ports(ix, service, pod.is_some(), hp.port);
                 let shown = match (service.namespace == w.namespace, hp.port) {
                     (true, Some(p)) => format!("{}:{p}", service.name),
