@@ -22,7 +22,7 @@ pub struct InferArgs {
     /// $ARGOCD_APP_NAMESPACE, else "default"].
     #[arg(short, long)]
     pub namespace: Option<String>,
-    /// Helm values files whose `networkPolicy.infer` (and `kubeApi`) configure inference
+    /// Helm values files whose `netfence.infer` (and `kubeApi`) configure inference
     /// (repeatable; later wins).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,

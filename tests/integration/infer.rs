@@ -67,7 +67,7 @@ fn the_output_allows_what_is_inferred_and_nothing_else() {
     );
     let dir = util::scratch_dir("infer-off");
     let values = dir.join("values.yaml");
-    std::fs::write(&values, "networkPolicy:\n  infer:\n    enabled: false\n").unwrap();
+    std::fs::write(&values, "netfence:\n  infer:\n    enabled: false\n").unwrap();
     let off = netfence(&["-n", NS, "-f", values.to_str().unwrap()], &example("rendered.yaml"));
     let off_file = dir.join("off.yaml");
     std::fs::write(&off_file, &off).unwrap();
@@ -79,10 +79,10 @@ fn the_output_allows_what_is_inferred_and_nothing_else() {
 fn bad_infer_config_is_a_one_line_error() {
     let dir = util::scratch_dir("infer-bad");
     let values = dir.join("values.yaml");
-    std::fs::write(&values, "networkPolicy:\n  infer:\n    clusterDomain: 'Bad Domain'\n").unwrap();
+    std::fs::write(&values, "netfence:\n  infer:\n    clusterDomain: 'Bad Domain'\n").unwrap();
     let out = util::netfence(&["infer", "-f", values.to_str().unwrap(), "-"], &example("rendered.yaml"));
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let err = util::text(&out.stderr);
-    assert!(err.contains("networkPolicy.infer.clusterDomain") && err.lines().count() == 1, "{err}");
+    assert!(err.contains("netfence.infer.clusterDomain") && err.lines().count() == 1, "{err}");
 }
