@@ -14,7 +14,7 @@ use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub use workload::Workload;
 
 /// One Kubernetes object of the input: a top-level document or an item of a `kind: List`.
@@ -162,14 +162,32 @@ impl Model {
         // One object per document in the common case: size the list once (it is the largest
         // structure besides the input on big streams).
         model.objects.reserve_exact(stream.docs.len());
+        // Inference reads a ConfigMap or Secret only when a workload names it, and a CRD only
+        // for its conversion webhook: parsing the others in full (dashboards, CRD schemas) would
+        // dominate the run.
+        let (referenced, mut parsed) =
+            if needs.manifests { referenced_data(stream, default_namespace) } else { Default::default() };
         for (pos, doc) in stream.docs.iter().enumerate() {
             let Some(header) = &doc.header else { continue };
             let is_list = is_list(header, needs);
-            if !(header.needs_full_parse || is_list || needs.wants(&header.kind)) {
+            let skip_manifest = needs.manifests
+                && !header.needs_full_parse
+                && match header.kind.as_str() {
+                    "ConfigMap" | "Secret" => {
+                        let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
+                        !referenced.contains(&(ns.to_string(), header.name.to_string()))
+                    }
+                    "CustomResourceDefinition" => memchr::memmem::find(doc.bytes, b"clientConfig").is_none(),
+                    _ => false,
+                };
+            if skip_manifest || !(header.needs_full_parse || is_list || needs.wants(&header.kind)) {
                 model.push_object(pos, None, header, doc.doc_ref(), &crd_scopes);
                 continue;
             }
-            let value = doc.value(stream.format)?;
+            let value = match parsed.remove(&pos) {
+                Some(value) => value,
+                None => doc.value(stream.format)?,
+            };
             match value.get("items").and_then(Value::as_array).filter(|_| is_list) {
                 Some(items) => {
                     // Room for the items and the documents still to come, exactly: letting
@@ -486,6 +504,41 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
         }
     }
     h
+}
+
+/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` names (env
+/// `valueFrom`, `envFrom`), read from the workload documents alone; and those documents,
+/// parsed, by position (the model reads them next).
+fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String, String)>, HashMap<usize, Value>) {
+    let mut out = HashSet::new();
+    let mut parsed = HashMap::new();
+    for (pos, doc) in stream.docs.iter().enumerate() {
+        let Some(header) = &doc.header else { continue };
+        if !workload::is_workload_kind(&header.kind) {
+            continue;
+        }
+        // Only names matter here: a document the model cannot read fails later, with its error.
+        let Ok(value) = doc.value(stream.format) else { continue };
+        let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
+        let Some(spec) = workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")) else { continue };
+        for list in ["containers", "initContainers"] {
+            for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
+                let env = c.get("env").and_then(Value::as_array).into_iter().flatten();
+                let refs = env
+                    .filter_map(|e| e.get("valueFrom"))
+                    .flat_map(|v| [v.get("configMapKeyRef"), v.get("secretKeyRef")]);
+                let from = c.get("envFrom").and_then(Value::as_array).into_iter().flatten();
+                let refs = refs.chain(from.flat_map(|e| [e.get("configMapRef"), e.get("secretRef")]));
+                for r in refs.flatten() {
+                    if let Some(name) = r.get("name").and_then(Value::as_str) {
+                        out.insert((ns.to_string(), name.to_string()));
+                    }
+                }
+            }
+        }
+        parsed.insert(pos, value);
+    }
+    (out, parsed)
 }
 
 /// A string map at `path` (labels, annotations), ignoring non-string values.

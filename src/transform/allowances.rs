@@ -25,7 +25,7 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The annotation carrying a short summary of why a generated policy exists.
 pub const REASON_ANNOTATION: &str = "netfence.dev/reason";
@@ -134,6 +134,20 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
         return Plan::default();
     }
     let matchers: Vec<(Matcher, Matcher)> = allowances.iter().map(|a| (a.from.matcher(), a.to.matcher())).collect();
+    // Allowances by the namespace their pod sides are confined to; the others (pods of
+    // selected namespaces) are looked at for every workload.
+    let mut by_from: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_to: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut anywhere: Vec<usize> = Vec::new();
+    for (i, a) in allowances.iter().enumerate() {
+        for (endpoint, bucket) in [(&a.from, &mut by_from), (&a.to, &mut by_to)] {
+            match endpoint {
+                Endpoint::Pods { namespace, .. } => bucket.entry(namespace.as_str()).or_default().push(i),
+                Endpoint::Selected { .. } => anywhere.push(i),
+                Endpoint::Anywhere | Endpoint::IpBlock(_) => {}
+            }
+        }
+    }
     let empty = Labels::new();
     let mut workloads: Vec<&Workload> = model.workloads.iter().filter(|w| eligible(w)).collect();
     workloads.sort_by(|a, b| (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind)));
@@ -143,7 +157,15 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
         let egress = restriction(model, config, w, PolicyType::Egress);
         let ingress = restriction(model, config, w, PolicyType::Ingress);
         let mut rules = Rules::default();
-        for (a, (from, to)) in allowances.iter().zip(&matchers) {
+        // Only the allowances that may name this workload's namespace (near-linear on big renders).
+        let mut candidates: Vec<usize> = Vec::new();
+        for bucket in [&by_from, &by_to] {
+            candidates.extend(bucket.get(w.namespace.as_str()).into_iter().flatten());
+        }
+        candidates.extend(&anywhere);
+        candidates.sort_unstable();
+        candidates.dedup();
+        for (a, (from, to)) in candidates.iter().map(|&i| (&allowances[i], &matchers[i])) {
             if egress != Restriction::Open && from.selects(&w.namespace, ns_labels, &w.pod_labels) {
                 if egress == Restriction::Netfence {
                     add(&mut rules.egress, a.to.peer(), &a.ports);
