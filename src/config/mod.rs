@@ -7,6 +7,7 @@
 //! selectors, ports) are checked as strictly as the API server would (see [`crate::k8s::validate`]).
 
 pub mod function_config;
+pub mod infer;
 pub mod namespace;
 pub mod platform;
 pub mod values;
@@ -54,6 +55,8 @@ pub struct Config {
     pub port_forward: platform::PortForward,
     /// A policy for every workload that no policy selects.
     pub workload_policies: platform::WorkloadPolicies,
+    /// The connections the release's manifests declare, kept open.
+    pub infer: infer::Infer,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             kube_api: platform::KubeApi::default(),
             port_forward: platform::PortForward::default(),
             workload_policies: platform::WorkloadPolicies::default(),
+            infer: infer::Infer::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Config {
             entry.validate(&format!("{prefix}.externalEgress[{i}]"))?;
         }
         self.kube_api.validate(&format!("{prefix}.kubeApi"))?;
+        self.infer.validate(&format!("{prefix}.infer"))?;
         self.port_forward.validate(&format!("{prefix}.portForward"))
     }
 
@@ -135,6 +140,7 @@ impl Config {
             || !self.external_egress.is_empty()
             || !self.kube_api.from.is_empty()
             || self.workload_policies.enabled
+            || self.infer.enabled
     }
 }
 

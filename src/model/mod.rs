@@ -14,7 +14,7 @@ use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub use workload::Workload;
 
 /// One Kubernetes object of the input: a top-level document or an item of a `kind: List`.
@@ -73,6 +73,41 @@ pub struct Policy {
 pub struct Needs {
     /// Parse workloads (pod-template labels, container ports).
     pub workloads: bool,
+    /// Keep the objects inference reads ([`MANIFEST_KINDS`], workloads included) as parsed.
+    pub manifests: bool,
+}
+
+/// Kinds whose objects inference reads besides workloads: Services and what names them or
+/// points at them.
+pub const MANIFEST_KINDS: &[&str] = &[
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "Ingress",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "Route",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "CustomResourceDefinition",
+    "ServiceMonitor",
+    "PodMonitor",
+    "Prometheus",
+    "Alertmanager",
+];
+
+/// An object inference reads, as parsed.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Index into [`Model::objects`].
+    pub object: usize,
+    /// The whole object.
+    pub value: Value,
 }
 
 impl Needs {
@@ -81,7 +116,8 @@ impl Needs {
         is_policy_kind(kind)
             || kind == "Namespace"
             || kind == crate::transform::baseline_admin::KIND
-            || (self.workloads && workload::is_workload_kind(kind))
+            || ((self.workloads || self.manifests) && workload::is_workload_kind(kind))
+            || (self.manifests && MANIFEST_KINDS.contains(&kind))
     }
 }
 
@@ -99,6 +135,9 @@ pub struct Model {
     pub policies_by_namespace: HashMap<String, Vec<usize>>,
     /// Workloads (filled only when [`Needs::workloads`] was asked for).
     pub workloads: Vec<Workload>,
+    /// Objects inference reads, in stream order (filled only when [`Needs::manifests`] was
+    /// asked for): workloads and [`MANIFEST_KINDS`].
+    pub manifests: Vec<Manifest>,
     /// Every namespace the render places objects in or declares, with its labels.
     pub namespaces: BTreeMap<String, Labels>,
     /// Parsed `kind: List` documents by document position (their items may be edited).
@@ -123,14 +162,32 @@ impl Model {
         // One object per document in the common case: size the list once (it is the largest
         // structure besides the input on big streams).
         model.objects.reserve_exact(stream.docs.len());
+        // Inference reads a ConfigMap or Secret only when a workload names it, and a CRD only
+        // for its conversion webhook: parsing the others in full (dashboards, CRD schemas) would
+        // dominate the run.
+        let (referenced, mut parsed) =
+            if needs.manifests { referenced_data(stream, default_namespace) } else { Default::default() };
         for (pos, doc) in stream.docs.iter().enumerate() {
             let Some(header) = &doc.header else { continue };
             let is_list = is_list(header, needs);
-            if !(header.needs_full_parse || is_list || needs.wants(&header.kind)) {
+            let skip_manifest = needs.manifests
+                && !header.needs_full_parse
+                && match header.kind.as_str() {
+                    "ConfigMap" | "Secret" => {
+                        let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
+                        !referenced.contains(&(ns.to_string(), header.name.to_string()))
+                    }
+                    "CustomResourceDefinition" => memchr::memmem::find(doc.bytes, b"clientConfig").is_none(),
+                    _ => false,
+                };
+            if skip_manifest || !(header.needs_full_parse || is_list || needs.wants(&header.kind)) {
                 model.push_object(pos, None, header, doc.doc_ref(), &crd_scopes);
                 continue;
             }
-            let value = doc.value(stream.format)?;
+            let value = match parsed.remove(&pos) {
+                Some(value) => value,
+                None => doc.value(stream.format)?,
+            };
             match value.get("items").and_then(Value::as_array).filter(|_| is_list) {
                 Some(items) => {
                     // Room for the items and the documents still to come, exactly: letting
@@ -296,10 +353,14 @@ impl Model {
             // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);
             declared_ns.insert(o.name.to_string(), labels);
-        } else if needs.workloads && workload::is_workload_kind(&o.kind) {
+        } else if (needs.workloads || needs.manifests) && workload::is_workload_kind(&o.kind) {
             if let Some(w) = workload::from_object(obj, o, value) {
                 self.workloads.push(w);
             }
+        }
+        let o = &self.objects[obj];
+        if needs.manifests && (workload::is_workload_kind(&o.kind) || MANIFEST_KINDS.contains(&o.kind.as_str())) {
+            self.manifests.push(Manifest { object: obj, value: value.clone() });
         }
         Ok(())
     }
@@ -347,7 +408,7 @@ impl Model {
         let crd_scopes = scope::CrdScopes::new();
         let obj = self.push_object(doc, None, &header_of(value), doc_ref, &crd_scopes);
         let mut declared = BTreeMap::new();
-        self.add_details(obj, value, Needs { workloads: true }, &mut declared)
+        self.add_details(obj, value, Needs { workloads: true, manifests: false }, &mut declared)
     }
 
     /// The 1-based index of document `doc` in the input (as error messages give it).
@@ -443,6 +504,41 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
         }
     }
     h
+}
+
+/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` names (env
+/// `valueFrom`, `envFrom`), read from the workload documents alone; and those documents,
+/// parsed, by position (the model reads them next).
+fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String, String)>, HashMap<usize, Value>) {
+    let mut out = HashSet::new();
+    let mut parsed = HashMap::new();
+    for (pos, doc) in stream.docs.iter().enumerate() {
+        let Some(header) = &doc.header else { continue };
+        if !workload::is_workload_kind(&header.kind) {
+            continue;
+        }
+        // Only names matter here: a document the model cannot read fails later, with its error.
+        let Ok(value) = doc.value(stream.format) else { continue };
+        let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
+        let Some(spec) = workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")) else { continue };
+        for list in ["containers", "initContainers"] {
+            for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
+                let env = c.get("env").and_then(Value::as_array).into_iter().flatten();
+                let refs = env
+                    .filter_map(|e| e.get("valueFrom"))
+                    .flat_map(|v| [v.get("configMapKeyRef"), v.get("secretKeyRef")]);
+                let from = c.get("envFrom").and_then(Value::as_array).into_iter().flatten();
+                let refs = refs.chain(from.flat_map(|e| [e.get("configMapRef"), e.get("secretRef")]));
+                for r in refs.flatten() {
+                    if let Some(name) = r.get("name").and_then(Value::as_str) {
+                        out.insert((ns.to_string(), name.to_string()));
+                    }
+                }
+            }
+        }
+        parsed.insert(pos, value);
+    }
+    (out, parsed)
 }
 
 /// A string map at `path` (labels, annotations), ignoring non-string values.

@@ -158,7 +158,8 @@ impl Run<'_> {
             return Ok(Done { outcome: Outcome::default(), report: Report::default(), lint: None });
         }
         // Workloads are always modelled: the warnings need them.
-        let model = Model::from_items(resources, &self.namespace.name, Needs { workloads: true })
+        let needs = Needs { workloads: true, manifests: self.config.infer.enabled };
+        let model = Model::from_items(resources, &self.namespace.name, needs)
             .map_err(|e| model_failure(resources, positions, e))?;
         super::admissible(&model).map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {

@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn warns_about_a_policy_selecting_nothing_and_defaulted_namespaces() {
         let items = items();
-        let model = Model::from_items(&items, "default", Needs { workloads: true }).unwrap();
+        let model = Model::from_items(&items, "default", Needs { workloads: true, manifests: false }).unwrap();
         let fallback = crate::config::namespace::resolve(None, None);
         let found = if fallback.is_fallback() { warnings(&model, &items, &fallback) } else { return };
         assert_eq!(found.len(), 2, "{found:?}");

@@ -5,12 +5,14 @@
 //!
 //! Transforms: [`default_deny`] (per-namespace baseline), [`baseline_admin`] (the same as one
 //! BaselineAdminNetworkPolicy), [`allow_matrix`], [`external_egress`],
-//! [`kube_api`], [`port_forward`], [`workload_policies`], [`dns`] (DNS for input policies),
+//! [`kube_api`], [`port_forward`], [`workload_policies`], [`allowances`] (the connections the
+//! release needs, merged into the workload policies by [`allowances::merge`]), [`dns`] (DNS for input policies),
 //! [`egress_merge`] (extra egress rules). Passes: [`workload_policies::absorb_edges`],
 //! [`dns::complete`] (DNS for generated policies), [`naming`], [`reconcile`]. Each transform is
 //! idempotent on its own, so running netfence on its own output changes nothing.
 
 pub mod allow_matrix;
+pub mod allowances;
 pub mod baseline_admin;
 pub mod default_deny;
 pub mod dns;
@@ -79,6 +81,8 @@ pub fn plan(
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
+    let allowed = allowances::plan(model, config, &crate::infer::allowances(model, config));
+    let workload = allowances::merge(workload, allowed.policies);
     let mut generated = baseline.policies;
     generated.extend(allow);
     generated.extend(external_egress::plan(model, config)?.policies);
@@ -86,6 +90,7 @@ pub fn plan(
     generated.extend(port_forward::plan(model, config)?.policies);
     generated.extend(workload);
 
+    early_findings.extend(allowed.findings);
     let mut edits = Plan { findings: early_findings, ..Plan::default() };
     if let Some(rule) = &dns_rule {
         edits.extend(dns::plan(model, rule, &generated));
@@ -161,7 +166,7 @@ pub(crate) mod testing {
     /// The model of a YAML stream (workloads included), default namespace `default`.
     pub fn model(yaml: &str) -> Model {
         let stream = Stream::parse(yaml.as_bytes()).expect("a valid stream");
-        Model::build(&stream, "default", Needs { workloads: true }).expect("a valid model")
+        Model::build(&stream, "default", Needs { workloads: true, manifests: true }).expect("a valid model")
     }
 
     /// The `netfence` block from YAML.

@@ -23,5 +23,6 @@ mod examples;
 mod fuzz_regressions;
 mod golden;
 mod hostile;
+mod infer;
 mod platform;
 mod seeds;
