@@ -19,5 +19,6 @@ mod e2e_krm;
 mod e2e_pack;
 mod examples;
 mod golden;
+mod keep_release;
 mod platform;
 mod seeds;
