@@ -12,6 +12,8 @@
 //!   policies), read once;
 //! - [`config`]: the `networkPolicy` values block and function configs, strictly validated,
 //!   and the namespace precedence;
+//! - [`infer`]: the connections a release needs (declared by its manifests, admitted by its
+//!   policies), as allowances the transforms keep open;
 //! - [`transform`]: one pure `plan` per transform, and the passes over the combined plan;
 //! - [`core`]: model + config -> outcome (JSON Patches of changed documents, new objects,
 //!   findings) and the change report;
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod error;
+pub mod infer;
 pub mod k8s;
 pub mod krm;
 pub mod model;

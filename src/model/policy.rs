@@ -3,7 +3,7 @@
 use crate::k8s::selector::{self, Labels};
 use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::net::IpAddr;
@@ -100,6 +100,44 @@ pub fn egress_rule_allows(
 /// Whether the policy's egress rules (taken together) allow traffic to `target`.
 pub fn egress_allows(spec: &NetworkPolicySpec, policy_ns: &str, target: &Target, protocol: &str, port: i32) -> bool {
     spec.egress.iter().flatten().any(|r| egress_rule_allows(r, policy_ns, target, protocol, port))
+}
+
+/// A source of ingress traffic, as far as one rule can tell.
+#[derive(Debug, Clone)]
+pub enum Source<'a> {
+    /// A pod (see [`Target::Pod`]).
+    Pod(Target<'a>),
+    /// An address outside the cluster's pods.
+    Ip(IpAddr),
+    /// Any address at all (a load balancer's clients, the API server): only a rule without
+    /// peers, or an ipBlock of the whole address family, admits it.
+    Anywhere,
+}
+
+/// Whether `peer` (in a policy of namespace `policy_ns`) matches `source`.
+pub fn source_matches(peer: &NetworkPolicyPeer, policy_ns: &str, source: &Source) -> bool {
+    match source {
+        Source::Pod(target) => peer_matches(peer, policy_ns, target),
+        Source::Ip(ip) => peer_matches(peer, policy_ns, &Target::Ip(*ip)),
+        Source::Anywhere => peer.ip_block.as_ref().is_some_and(|b| {
+            b.except.as_ref().is_none_or(|e| e.is_empty()) && b.cidr.parse::<IpNet>().is_ok_and(|n| n.prefix_len() == 0)
+        }),
+    }
+}
+
+/// Whether one ingress rule (of a policy in `policy_ns`) admits `source` on `protocol`/`port`.
+pub fn ingress_rule_allows(
+    rule: &NetworkPolicyIngressRule,
+    policy_ns: &str,
+    source: &Source,
+    protocol: &str,
+    port: i32,
+) -> bool {
+    let ports_ok =
+        rule.ports.as_ref().is_none_or(|ps| ps.is_empty() || ps.iter().any(|p| port_matches(p, protocol, port)));
+    let peers = rule.from.as_deref().unwrap_or_default();
+    let peers_ok = peers.is_empty() || peers.iter().any(|peer| source_matches(peer, policy_ns, source));
+    ports_ok && peers_ok
 }
 
 /// Whether a policy of namespace `policy_ns` selects a pod with `labels` in namespace `pod_ns`

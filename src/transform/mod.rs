@@ -4,12 +4,14 @@
 //! the result into output.
 //!
 //! Transforms: [`default_deny`] (per-namespace baseline), [`allow_matrix`], [`external_egress`],
-//! [`kube_api`], [`port_forward`], [`workload_policies`], [`dns`] (DNS for input policies),
+//! [`kube_api`], [`port_forward`], [`workload_policies`], [`allowances`] (the connections the
+//! release needs, merged into the workload policies by [`allowances::merge`]), [`dns`] (DNS for input policies),
 //! [`egress_merge`] (extra egress rules). Passes: [`workload_policies::absorb_edges`],
 //! [`dns::complete`] (DNS for generated policies), [`naming`], [`reconcile`]. Each transform is
 //! idempotent on its own, so running netfence on its own output changes nothing.
 
 pub mod allow_matrix;
+pub mod allowances;
 pub mod default_deny;
 pub mod dns;
 pub mod egress_merge;
@@ -55,6 +57,8 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
+    let allowed = allowances::plan(model, config, &crate::infer::allowances(model, config));
+    let workload = allowances::merge(workload, allowed.policies);
     let mut generated = baseline.policies;
     generated.extend(allow);
     generated.extend(external_egress::plan(model, config)?.policies);
@@ -62,7 +66,7 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
     generated.extend(port_forward::plan(model, config)?.policies);
     generated.extend(workload);
 
-    let mut edits = Plan::default();
+    let mut edits = Plan { findings: allowed.findings, ..Plan::default() };
     if let Some(rule) = &dns_rule {
         edits.extend(dns::plan(model, rule, &generated));
         generated = dns::complete(model, rule, generated);

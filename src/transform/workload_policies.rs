@@ -5,10 +5,8 @@
 use super::dns::DnsRule;
 use super::groups::{group_policy, Group};
 use super::plan::{NewPolicy, Plan};
-use super::sides::Pods;
 use crate::config::Config;
-use crate::k8s::selector;
-use crate::model::{policy, Model};
+use crate::model::{policy, Model, Workload};
 
 /// Base name of the generated policies (`netfence-workload-<name>`).
 pub const PREFIX: &str = "netfence-workload";
@@ -18,28 +16,12 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
     if !config.workload_policies.enabled {
         return Plan::default();
     }
-    let mut workloads: Vec<_> = model
-        .workloads
-        .iter()
-        .filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod"))
-        .filter(|w| !w.host_network && !w.pod_labels.is_empty())
-        .filter(|w| {
-            !model.policies_in(&w.namespace).any(|p| {
-                !p.managed && !policy::selects_whole_namespace(&p.spec) && p.pod_selector.matches(&w.pod_labels)
-            })
-        })
-        .collect();
+    let mut workloads: Vec<_> = model.workloads.iter().filter(|w| is_candidate(model, w)).collect();
     workloads.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let policies = workloads
         .into_iter()
         .map(|w| {
-            let pods = Pods {
-                namespace: w.namespace.clone(),
-                selector: selector::from_labels(w.pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                workload: Some(w.name.clone()),
-                ports: vec![],
-            };
-            let mut group = Group::new(pods);
+            let mut group = Group::new(super::allowances::pods_of(w));
             group.egress.extend(dns.map(|d| d.rule.clone()));
             group.egress.extend(config.extra_rules().cloned());
             group.reasons.push(format!(
@@ -50,6 +32,17 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
         })
         .collect();
     Plan::of_policies(policies)
+}
+
+/// Whether `w` gets a workload policy (when they are enabled): a pod-creating kind, pods that
+/// policies apply to and can select, and no policy of the input selecting them specifically.
+pub fn is_candidate(model: &Model, w: &Workload) -> bool {
+    matches!(w.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod")
+        && !w.host_network
+        && !w.pod_labels.is_empty()
+        && !model
+            .policies_in(&w.namespace)
+            .any(|p| !p.managed && !policy::selects_whole_namespace(&p.spec) && p.pod_selector.matches(&w.pod_labels))
 }
 
 /// The policy of a workload's group: both directions isolated even without ingress rules.
