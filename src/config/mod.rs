@@ -117,6 +117,8 @@ impl Config {
             || !self.external_egress.is_empty()
             || !self.kube_api.from.is_empty()
             || self.workload_policies.enabled
+            // What netfence's default-deny closes is kept per workload (chart policies' rules).
+            || self.default_deny.enabled
     }
 
     /// Every extra egress rule, `egress` first.
