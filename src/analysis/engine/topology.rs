@@ -133,6 +133,8 @@ pub struct Service {
     pub name: String,
     /// The typed spec.
     pub spec: ServiceSpec,
+    /// Where it is (lint findings about it point there).
+    pub origin: Origin,
 }
 
 /// Where an OpenShift Route or a Kubernetes Ingress sends traffic: Services of its namespace.
@@ -480,7 +482,9 @@ impl Topology {
             let spec = value.get("spec").cloned().unwrap_or(Value::Null);
             match o.kind.as_str() {
                 "Service" => match serde_json::from_value::<ServiceSpec>(spec) {
-                    Ok(spec) => self.services.push(Service { namespace, name: o.name.to_string(), spec }),
+                    Ok(spec) => {
+                        self.services.push(Service { namespace, name: o.name.to_string(), spec, origin: origin(o) })
+                    }
                     Err(e) => tracing::warn!("{}: ignoring the Service: {e}", origin(o)),
                 },
                 "Route" => self.routes.push(route_backends(namespace, &o.name, &spec)),
