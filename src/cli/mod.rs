@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod argocd;
 pub mod docs;
+pub mod infer;
 
 use crate::analysis::lint;
 use crate::config::{self, function_config, namespace, Config};
@@ -54,6 +55,9 @@ pub enum Command {
     Verify(analysis::VerifyArgs),
     /// Lint the policies (exit 1 on errors).
     Check(analysis::CheckArgs),
+    /// List the connections the manifests declare (Service references, entry points, …) with
+    /// their evidence: what netfence keeps open.
+    Infer(infer::InferArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(docs::CompletionsArgs),
     /// Print the man page netfence(1) (roff).
@@ -176,6 +180,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Diff(args)) => analysis::diff(&args),
         Some(Command::Verify(args)) => analysis::verify(&args),
         Some(Command::Check(args)) => analysis::check(&args),
+        Some(Command::Infer(args)) => infer::run(&args),
         Some(Command::Completions(args)) => write_stdout(&docs::completions(args.shell)).map(|()| 0),
         Some(Command::Man) => write_stdout(&docs::man_page()).map(|()| 0),
         Some(Command::Argocd(command)) => argocd::run(&command),

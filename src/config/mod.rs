@@ -5,6 +5,7 @@
 //! selectors, ports) are checked as strictly as the API server would (see [`crate::k8s::validate`]).
 
 pub mod function_config;
+pub mod infer;
 pub mod namespace;
 pub mod platform;
 pub mod values;
@@ -47,6 +48,8 @@ pub struct Config {
     pub port_forward: platform::PortForward,
     /// A policy for every workload that no policy selects.
     pub workload_policies: platform::WorkloadPolicies,
+    /// The connections the release's manifests declare, kept open.
+    pub infer: infer::Infer,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             kube_api: platform::KubeApi::default(),
             port_forward: platform::PortForward::default(),
             workload_policies: platform::WorkloadPolicies::default(),
+            infer: infer::Infer::default(),
         }
     }
 }
@@ -108,6 +112,7 @@ impl Config {
             entry.validate(&format!("{prefix}.externalEgress[{i}]"))?;
         }
         self.kube_api.validate(&format!("{prefix}.kubeApi"))?;
+        self.infer.validate(&format!("{prefix}.infer"))?;
         self.port_forward.validate(&format!("{prefix}.portForward"))
     }
 
@@ -117,6 +122,7 @@ impl Config {
             || !self.external_egress.is_empty()
             || !self.kube_api.from.is_empty()
             || self.workload_policies.enabled
+            || self.infer.enabled
             // What netfence's default-deny closes is kept per workload (chart policies' rules).
             || self.default_deny.enabled
     }

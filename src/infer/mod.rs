@@ -13,6 +13,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::k8s::selector::{self, Labels, Selector};
 
+pub mod address;
+pub mod index;
+pub mod output;
+pub mod references;
+
 /// One end of an allowed connection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Endpoint {
@@ -97,6 +102,13 @@ impl Endpoint {
             Endpoint::Pods { namespace, selector } => {
                 Matcher::Pods { namespace: Some(namespace.clone()), ns: Selector::default(), pods: selector.into() }
             }
+            // Every pod of the cluster (the default ingress controller) is not a declaration
+            // about the render's own pods: none of them gets an egress rule for it.
+            Endpoint::Selected { namespaces, selector }
+                if selector::is_empty(namespaces) && selector::is_empty(selector) =>
+            {
+                Matcher::None
+            }
             Endpoint::Selected { namespaces, selector } => {
                 Matcher::Pods { namespace: None, ns: namespaces.into(), pods: selector.into() }
             }
@@ -142,7 +154,138 @@ pub struct Allowance {
     pub evidence: String,
 }
 
+/// Which rule found a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A Service address in a workload's env, args, command, ConfigMap or Secret.
+    ServiceReference,
+    /// Pods behind one headless Service reach each other.
+    Peers,
+    /// LoadBalancer/NodePort Services, Ingress, Gateway API routes, OpenShift Routes.
+    EntryPoint,
+    /// Webhooks, APIServices and conversion webhooks the API server calls.
+    ControlPlane,
+    /// A workload whose ServiceAccount a binding of the render binds reaches the API server.
+    KubeApi,
+    /// Monitoring scrapes a metrics port.
+    Monitoring,
+}
+
+impl Rule {
+    /// The rule's name in output (`service-reference`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::ServiceReference => "service-reference",
+            Rule::Peers => "peers",
+            Rule::EntryPoint => "entry-point",
+            Rule::ControlPlane => "control-plane",
+            Rule::KubeApi => "kube-api",
+            Rule::Monitoring => "monitoring",
+        }
+    }
+}
+
+/// One side of an inferred connection: the endpoint its rules name, and how listings name it
+/// (`ns/Kind/name` for each workload of the render it stands for, `0.0.0.0/0`, a CIDR,
+/// `{ingress-controller}`, `{monitoring}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Party {
+    /// The pods or addresses.
+    pub endpoint: Endpoint,
+    /// Names for listings, sorted.
+    pub names: Vec<String>,
+}
+
+impl Party {
+    /// Workload `i` of the render (index into [`crate::model::Model::workloads`]), selected by
+    /// its stable pod labels ([`index::Index::selectors`]).
+    pub fn workload(ix: &index::Index, i: usize) -> Party {
+        let w = &ix.model.workloads[i];
+        Party { endpoint: Endpoint::workload(&w.namespace, &ix.selectors[i]), names: vec![workload_id(w)] }
+    }
+
+    /// The pods a Service selects, named by its backing workloads; `None` without a selector.
+    pub fn service(model: &crate::model::Model, s: &index::Service) -> Option<Party> {
+        let sel = s.selector.as_ref().filter(|l| !l.is_empty())?;
+        let mut names: Vec<String> = s.backends.iter().map(|&i| workload_id(&model.workloads[i])).collect();
+        names.sort();
+        names.dedup();
+        Some(Party {
+            endpoint: Endpoint::Pods {
+                namespace: s.namespace.clone(),
+                selector: selector::from_labels(sel.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            },
+            names,
+        })
+    }
+
+    /// Anywhere (`0.0.0.0/0`).
+    pub fn anywhere() -> Party {
+        Party { endpoint: Endpoint::Anywhere, names: vec![ANYWHERE.into()] }
+    }
+}
+
+/// How listings name [`Endpoint::Anywhere`].
+pub const ANYWHERE: &str = "0.0.0.0/0";
+
+/// A workload's name in listings: `ns/Kind/name` (a Pod of a controller by its controller).
+pub fn workload_id(w: &crate::model::Workload) -> String {
+    match &w.owner {
+        Some(o) if !o.kind.is_empty() => format!("{}/{}/{}", w.namespace, o.kind, o.name),
+        _ => format!("{}/{}/{}", w.namespace, w.kind, w.name),
+    }
+}
+
+/// A connection the release's manifests declare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    /// The client side.
+    pub from: Party,
+    /// The server side.
+    pub to: Party,
+    /// Ports on the servers' pods; empty: all.
+    pub ports: Vec<NetworkPolicyPort>,
+    /// The rule that found it.
+    pub rule: Rule,
+    /// Why, short and deterministic.
+    pub evidence: String,
+}
+
+impl Connection {
+    /// The allowance that keeps it open.
+    pub fn allowance(&self) -> Allowance {
+        Allowance {
+            from: self.from.endpoint.clone(),
+            to: self.to.endpoint.clone(),
+            ports: self.ports.clone(),
+            rule: self.rule.as_str().to_string(),
+            evidence: self.evidence.clone(),
+        }
+    }
+}
+
+/// Every connection the manifests of `model` declare under `config.infer`, in a fixed order
+/// (by source, destination, rule, evidence), each once. `model` must have been built with
+/// [`crate::model::Needs::manifests`].
+pub fn infer(model: &crate::model::Model, config: &crate::config::Config) -> Vec<Connection> {
+    let cfg = &config.infer;
+    if !cfg.enabled {
+        return vec![];
+    }
+    let ix = index::Index::new(model);
+    let mut out = Vec::new();
+    if cfg.service_references {
+        references::infer(&ix, &cfg.cluster_domain, &mut out);
+    }
+    out.sort_by(|a, b| {
+        (&a.from.names, &a.to.names, a.rule, &a.evidence).cmp(&(&b.from.names, &b.to.names, b.rule, &b.evidence))
+    });
+    // The same connection found twice (one address in two env vars): the first evidence stays.
+    out.dedup_by(|b, a| a.from == b.from && a.to == b.to && a.ports == b.ports && a.rule == b.rule);
+    out
+}
+
 /// Every allowance the render needs under `config`: the sources feed in here.
-pub fn allowances(_model: &crate::model::Model, _config: &crate::config::Config) -> Vec<Allowance> {
-    Vec::new()
+pub fn allowances(model: &crate::model::Model, config: &crate::config::Config) -> Vec<Allowance> {
+    infer(model, config).iter().map(Connection::allowance).collect()
 }

@@ -63,12 +63,50 @@ pub struct Policy {
 pub struct Needs {
     /// Parse workloads (pod-template labels, container ports).
     pub workloads: bool,
+    /// Keep the objects inference reads ([`MANIFEST_KINDS`], workloads included) as parsed.
+    pub manifests: bool,
+}
+
+/// Kinds whose objects inference reads besides workloads: Services and what names them or
+/// points at them.
+pub const MANIFEST_KINDS: &[&str] = &[
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "Ingress",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "Route",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "CustomResourceDefinition",
+    "ServiceMonitor",
+    "PodMonitor",
+    "Prometheus",
+    "Alertmanager",
+];
+
+/// An object inference reads, as parsed.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Index into [`Model::objects`].
+    pub object: usize,
+    /// The whole object.
+    pub value: Value,
 }
 
 impl Needs {
     /// Whether objects of `kind` are parsed in full (the others are known by their header).
     fn wants(self, kind: &str) -> bool {
-        is_policy_kind(kind) || kind == "Namespace" || (self.workloads && workload::is_workload_kind(kind))
+        is_policy_kind(kind)
+            || kind == "Namespace"
+            || ((self.workloads || self.manifests) && workload::is_workload_kind(kind))
+            || (self.manifests && MANIFEST_KINDS.contains(&kind))
     }
 }
 
@@ -86,6 +124,9 @@ pub struct Model {
     pub policies_by_namespace: HashMap<String, Vec<usize>>,
     /// Workloads (filled only when [`Needs::workloads`] was asked for).
     pub workloads: Vec<Workload>,
+    /// Objects inference reads, in stream order (filled only when [`Needs::manifests`] was
+    /// asked for): workloads and [`MANIFEST_KINDS`].
+    pub manifests: Vec<Manifest>,
     /// Every namespace the render places objects in or declares, with its labels.
     pub namespaces: BTreeMap<String, Labels>,
     /// Parsed `kind: List` documents by document position (their items may be edited).
@@ -264,10 +305,14 @@ impl Model {
             // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);
             declared_ns.insert(o.name.to_string(), labels);
-        } else if needs.workloads && workload::is_workload_kind(&o.kind) {
+        } else if (needs.workloads || needs.manifests) && workload::is_workload_kind(&o.kind) {
             if let Some(w) = workload::from_object(obj, o, value) {
                 self.workloads.push(w);
             }
+        }
+        let o = &self.objects[obj];
+        if needs.manifests && (workload::is_workload_kind(&o.kind) || MANIFEST_KINDS.contains(&o.kind.as_str())) {
+            self.manifests.push(Manifest { object: obj, value: value.clone() });
         }
         Ok(())
     }
@@ -302,7 +347,7 @@ impl Model {
         let crd_scopes = scope::CrdScopes::new();
         let obj = self.push_object(doc, None, &header_of(value), doc_ref, &crd_scopes);
         let mut declared = BTreeMap::new();
-        self.add_details(obj, value, Needs { workloads: true }, &mut declared)
+        self.add_details(obj, value, Needs { workloads: true, manifests: false }, &mut declared)
     }
 
     /// The 1-based index of document `doc` in the input (as error messages give it).

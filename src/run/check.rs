@@ -33,6 +33,7 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
         policies_by_namespace: model.policies_by_namespace.clone(),
         workloads: model.workloads.clone(),
         namespaces: model.namespaces.clone(),
+        manifests: vec![],
         lists: Default::default(),
         helm4_chart: model.helm4_chart.clone(),
     };

@@ -150,8 +150,9 @@ impl Run<'_> {
             return Ok(Done { outcome: Outcome::default(), report: Report::default(), lint: None });
         }
         // Workloads are always modelled: the warnings need them.
-        let model = Model::from_items(resources, self.namespace, Needs { workloads: true })
-            .map_err(|e| model_failure(resources, positions, e))?;
+        let needs = Needs { workloads: true, manifests: self.config.infer.enabled };
+        let model =
+            Model::from_items(resources, self.namespace, needs).map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
             core::core(&model, self.config, &super::context(&model))
                 .map_err(|e| model_failure(resources, positions, e))?

@@ -85,7 +85,8 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
         let lint = if extras.check { Some(lint_input(&stream, &options.namespace.name)?) } else { None };
         return Ok(Rendered { stream, outcome: Outcome::default(), report, lint });
     }
-    let needs = Needs { workloads: options.config.needs_workloads() || extras.check };
+    let needs =
+        Needs { workloads: options.config.needs_workloads() || extras.check, manifests: options.config.infer.enabled };
     let mut model = Model::build(&stream, &options.namespace.name, needs)?;
     // Parsed Lists are kept only to rewrite those holding a policy: free the others before the
     // transforms run (peak memory on List-heavy streams).
@@ -105,7 +106,7 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
 
 /// The lint of an input netfence leaves alone (`enabled: false`): the output is the input.
 fn lint_input(stream: &Stream, namespace: &str) -> Result<Vec<lint::Finding>> {
-    let model = Model::build(stream, namespace, Needs { workloads: true })?;
+    let model = Model::build(stream, namespace, Needs { workloads: true, manifests: false })?;
     let documents = stream.docs.iter().filter(|d| d.header.is_some()).count();
     super::check::lint_output(&model, &Outcome::default(), documents, |i| object_value(stream, &model, i))
 }

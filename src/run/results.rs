@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn warns_about_a_policy_selecting_nothing_and_defaulted_namespaces() {
         let items = items();
-        let model = Model::from_items(&items, "default", Needs { workloads: true }).unwrap();
+        let model = Model::from_items(&items, "default", Needs { workloads: true, manifests: false }).unwrap();
         let found = warnings(&model, &items, false);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].message.contains("shop/typo"));

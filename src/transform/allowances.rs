@@ -19,6 +19,7 @@ use crate::config::{Config, PolicyType};
 use crate::infer::{Allowance, Endpoint, Matcher};
 use crate::k8s::selector::{self, Labels};
 use crate::model::policy::{self, Source, Target};
+use crate::model::workload::ContainerPort;
 use crate::model::{Model, Workload};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -262,17 +263,28 @@ fn pods_for(model: &Model, endpoint: &Endpoint) -> Vec<(String, Labels, Labels)>
     }
 }
 
-/// Whether a `ports` list of a rule covers the wanted port (a named port only by its name).
-fn covers(entries: Option<&Vec<NetworkPolicyPort>>, wanted: &NetworkPolicyPort) -> bool {
+/// Whether a `ports` list of a rule covers the wanted port. Named ports (in the rule or
+/// wanted) are resolved against `dest`, the container ports of the destination pods.
+fn covers(entries: Option<&Vec<NetworkPolicyPort>>, wanted: &NetworkPolicyPort, dest: &[ContainerPort]) -> bool {
     let Some(entries) = entries.filter(|e| !e.is_empty()) else { return true };
     let proto = wanted.protocol.as_deref().unwrap_or("TCP");
-    entries.iter().any(|e| match &wanted.port {
-        Some(IntOrString::Int(n)) => policy::port_matches(e, proto, *n),
-        Some(IntOrString::String(name)) => {
-            e.protocol.as_deref().unwrap_or("TCP") == proto
-                && (e.port.is_none() || e.port.as_ref() == Some(&IntOrString::String(name.clone())))
+    let number = |name: &str| dest.iter().find(|c| c.name == name && c.protocol == proto).map(|c| c.port);
+    let wanted_number = match &wanted.port {
+        Some(IntOrString::Int(n)) => Some(*n),
+        Some(IntOrString::String(name)) => number(name),
+        None => None,
+    };
+    entries.iter().any(|e| {
+        if e.protocol.as_deref().unwrap_or("TCP") != proto {
+            return false;
         }
-        None => e.port.is_none() && e.protocol.as_deref().unwrap_or("TCP") == proto,
+        match (&e.port, &wanted.port) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(IntOrString::String(a)), Some(IntOrString::String(b))) if a == b => true,
+            (Some(IntOrString::String(name)), _) => number(name).is_some_and(|n| Some(n) == wanted_number),
+            (Some(IntOrString::Int(_)), _) => wanted_number.is_some_and(|n| policy::port_matches(e, proto, n)),
+        }
     })
 }
 
@@ -283,6 +295,18 @@ fn wanted_ports(a: &Allowance) -> Vec<NetworkPolicyPort> {
     } else {
         a.ports.clone()
     }
+}
+
+/// The container ports of the render's workloads `endpoint` selects.
+fn ports_of(model: &Model, endpoint: &Endpoint) -> Vec<ContainerPort> {
+    let empty = Labels::new();
+    let matcher = endpoint.matcher();
+    model
+        .workloads
+        .iter()
+        .filter(|w| matcher.selects(&w.namespace, model.namespaces.get(&w.namespace).unwrap_or(&empty), &w.pod_labels))
+        .flat_map(|w| w.ports.iter().cloned())
+        .collect()
 }
 
 /// Whether the chart's policies selecting `w` let it reach `a.to` on every port of `a`.
@@ -296,6 +320,7 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
         _ => vec![],
     };
     let pods = pods_for(model, &a.to);
+    let dest = ports_of(model, &a.to);
     let mut targets: Vec<Target> = ips.iter().map(|ip| Target::Ip(*ip)).collect();
     targets.extend(pods.iter().map(|(ns, ns_labels, labels)| Target::Pod {
         namespace: ns,
@@ -305,7 +330,7 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
     let anywhere = matches!(a.to, Endpoint::Anywhere);
     wanted_ports(a).iter().all(|port| {
         let rule_ok = |r: &NetworkPolicyEgressRule, target: Option<&Target>, ns: &str| {
-            covers(r.ports.as_ref(), port)
+            covers(r.ports.as_ref(), port, &dest)
                 && (r.to.as_ref().is_none_or(|t| t.is_empty())
                     || target.is_some_and(|t| r.to.iter().flatten().any(|peer| policy::peer_matches(peer, ns, t))))
         };
@@ -342,7 +367,7 @@ pub fn chart_allows_ingress(model: &Model, w: &Workload, a: &Allowance) -> bool 
             && sources.iter().all(|s| {
                 policies.iter().any(|p| {
                     p.spec.ingress.iter().flatten().any(|r| {
-                        covers(r.ports.as_ref(), port)
+                        covers(r.ports.as_ref(), port, &w.ports)
                             && r.from.as_ref().is_none_or(|f| {
                                 f.is_empty() || f.iter().any(|peer| policy::source_matches(peer, &p.namespace, s))
                             })

@@ -143,7 +143,7 @@ pub(crate) mod testing {
     /// The model of a YAML stream (workloads included), default namespace `default`.
     pub fn model(yaml: &str) -> Model {
         let stream = Stream::parse(yaml.as_bytes()).expect("a valid stream");
-        Model::build(&stream, "default", Needs { workloads: true }).expect("a valid model")
+        Model::build(&stream, "default", Needs { workloads: true, manifests: true }).expect("a valid model")
     }
 
     /// The `networkPolicy` block from YAML.

@@ -365,7 +365,7 @@ impl Topology {
     /// Reads the items of a KRM `ResourceList` (item `i` is "document" `i + 1` of the origins).
     pub fn from_items(items: &[Value], default_namespace: &str) -> Result<Topology> {
         let mut topology = Topology::default();
-        let model = Model::from_items(items, default_namespace, Needs { workloads: true })?;
+        let model = Model::from_items(items, default_namespace, Needs { workloads: true, manifests: false })?;
         let mut index = HashMap::new();
         topology.absorb(&model, None, &mut index, |i| Ok(model.value_in(items, i).cloned().unwrap_or_default()))?;
         topology.finish();
@@ -389,7 +389,7 @@ impl Topology {
         index: &mut HashMap<(String, String, String), usize>,
     ) -> Result<()> {
         let stream = Stream::parse_lenient(&input.bytes)?;
-        let model = Model::build(&stream, default_namespace, Needs { workloads: true })?;
+        let model = Model::build(&stream, default_namespace, Needs { workloads: true, manifests: false })?;
         self.absorb(&model, input.name.as_deref(), index, |i| object_value(&stream, &model, i))
     }
 
