@@ -11,10 +11,16 @@
 //!   egress rules whose peers select the receiver by pod/namespace selector (NCA is run on the
 //!   input with every other egress peer and rule removed: a rule to anywhere or to an ipBlock
 //!   does not keep every receiver's ingress open, issue 10 item 1).
+//! - **inferred**: what `netfence infer -o json` lists between the release's workloads (the
+//!   connections its manifests declare).
 //! - **after**: the connections NCA allows on netfence's output.
 //!
-//! Asserted on every chart: S0 ⊆ after (nothing the chart's policies admit is cut), and
-//! after ⊆ S0 (the default configuration opens nothing else between the release's workloads),
+//! Asserted on every chart: S0 ⊆ after (nothing the chart's policies admit is cut), inferred ⊆
+//! after where the input allowed it (a connection the chart's own policies block stays blocked:
+//! netfence does not override a chart, it reports it), and after ⊆ S0 ∪ inferred (the default
+//! configuration opens nothing else between the release's workloads; what one workload may do
+//! is counted for the workloads of its namespace with the same pod labels too, since no policy
+//! can tell their pods apart),
 //! for the pairs of workloads a policy can select on their own (see [`Workload::selectable`]:
 //! pods without labels, and pods on the node's network, which policies do not apply to).
 //!
@@ -83,6 +89,8 @@ struct Workload {
     /// any pod). Pairs with an end that is not are left out of the assertions (netfence cannot
     /// give such pods rules of their own; the lint reports what they lose), not of the table.
     selectable: bool,
+    /// Container ports: (name, number, protocol), to read named ports of `netfence infer`.
+    ports: Vec<(String, i64, String)>,
 }
 
 /// What NCA needs of a render, parsed: workloads, NetworkPolicies and Namespaces (Lists
@@ -135,12 +143,26 @@ fn workloads(docs: &[Value]) -> Vec<Workload> {
             let id =
                 format!("{namespace}/{}[{}]", d["metadata"]["name"].as_str().unwrap(), d["kind"].as_str().unwrap());
             let labels = pod_labels(d);
-            let host_network = match d["kind"].as_str() {
-                Some("Pod") => &d["spec"]["hostNetwork"],
-                Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["hostNetwork"],
-                _ => &d["spec"]["template"]["spec"]["hostNetwork"],
+            let spec = match d["kind"].as_str() {
+                Some("Pod") => &d["spec"],
+                Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                _ => &d["spec"]["template"]["spec"],
             };
-            Workload { id, namespace, selectable: !labels.is_empty() && host_network != true, labels }
+            let ports = ["containers", "initContainers"]
+                .iter()
+                .flat_map(|list| spec[*list].as_array().into_iter().flatten())
+                .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+                .map(|p| {
+                    let name = p["name"].as_str().unwrap_or_default().to_string();
+                    (
+                        name,
+                        p["containerPort"].as_i64().unwrap_or(0),
+                        p["protocol"].as_str().unwrap_or("TCP").to_string(),
+                    )
+                })
+                .collect();
+            let selectable = !labels.is_empty() && spec["hostNetwork"] != true;
+            Workload { id, namespace, selectable, labels, ports }
         })
         .collect()
 }
@@ -231,6 +253,39 @@ fn nca(nca: &Path, docs: &[Value], workloads: &[Workload], label: &str) -> Conns
     conns
 }
 
+/// The workload-to-workload connections `netfence infer -n NS -o json` finds in the chart (its
+/// `ns/Kind/name` spelled as NCA's `ns/name[Kind]`, named ports read from the receiving
+/// workload's containers; sources that are not workloads of the release left out).
+fn inferred(input: &[u8], chart: &Chart, wls: &[Workload]) -> Conns {
+    let out = util::netfence(&["infer", "-n", &chart.namespace, "-o", "json"], input);
+    let text = util::ok(&out, &format!("netfence infer {}", chart.name));
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: infer -o json: {e}", chart.name));
+    let nca_name = |name: &str| match name.splitn(3, '/').collect::<Vec<_>>().as_slice() {
+        [ns, kind, n] => Some(format!("{ns}/{n}[{kind}]")),
+        _ => None,
+    };
+    let mut conns = Conns::new();
+    for row in json["connections"].as_array().unwrap_or_else(|| panic!("{}: no connections in {text}", chart.name)) {
+        let field = |k: &str| row[k].as_str().unwrap_or_default();
+        let (Some(src), Some(dst)) = (nca_name(field("src")), nca_name(field("dst"))) else { continue };
+        let Some(receiver) = wls.iter().find(|w| w.id == dst) else { continue };
+        if src == dst || !wls.iter().any(|w| w.id == src) {
+            continue;
+        }
+        let protocol = field("protocol");
+        let port = match field("port") {
+            p if p.chars().all(|c| c.is_ascii_digit() || c == '-') => p.to_string(),
+            name => match receiver.ports.iter().find(|(n, _, proto)| n == name && proto == protocol) {
+                Some((_, number, _)) => number.to_string(),
+                None => continue, // a name the receiver does not declare opens nothing
+            },
+        };
+        let c = ConnSet::parse(&format!("{protocol} {port}")).unwrap_or_else(|e| panic!("{}: {e}: {row}", chart.name));
+        conns.entry((src, dst)).or_default().union_with(&c);
+    }
+    conns
+}
+
 /// The judged figures of one chart.
 struct Judged {
     name: String,
@@ -239,11 +294,29 @@ struct Judged {
     before: Conns,
     /// S0.
     admitted: Conns,
+    /// What `netfence infer` lists between the release's workloads.
+    inferred: Conns,
     after: Conns,
     /// `after` of the older binary, when asked for.
     old_after: Option<Conns>,
     /// Workloads a policy cannot be about alone (see [`Workload::selectable`]).
     unselectable: BTreeSet<String>,
+    /// Each workload's twins: the workloads of its namespace with the same pod labels
+    /// (itself included), which no policy can tell apart.
+    twins: BTreeMap<String, Vec<String>>,
+}
+
+/// `conns` with what one workload may do given to its twins, on both ends.
+fn twins(conns: &Conns, twins: &BTreeMap<String, Vec<String>>) -> Conns {
+    let mut out = Conns::new();
+    for ((s, d), c) in conns {
+        for s2 in twins.get(s).into_iter().flatten() {
+            for d2 in twins.get(d).into_iter().flatten() {
+                out.entry((s2.clone(), d2.clone())).or_default().union_with(c);
+            }
+        }
+    }
+    out
 }
 
 /// The pairs of `want` whose connections `have` does not all allow, with what is missing.
@@ -278,6 +351,7 @@ fn judge(nca_bin: &Path, chart: &Chart, old_bin: Option<&Path>, want_before: boo
             admitted.entry(pair).or_default().union_with(&c);
         }
     }
+    let inferred = inferred(&input, chart, &wls);
     let options = RenderOptions { namespace: chart.namespace.as_str().into(), config: Config::default() };
     let output = util::render_bytes(&input, &options).unwrap_or_else(|e| panic!("{}: render failed: {e}", chart.name));
     let after = nca(nca_bin, &nca_docs(&output, &chart.namespace), &wls, &format!("{}-after", chart.name));
@@ -289,7 +363,24 @@ fn judge(nca_bin: &Path, chart: &Chart, old_bin: Option<&Path>, want_before: boo
         nca(nca_bin, &nca_docs(stdout.as_bytes(), &chart.namespace), &wls, &format!("{}-old", chart.name))
     });
     let unselectable = wls.iter().filter(|w| !w.selectable).map(|w| w.id.clone()).collect();
-    Judged { name: chart.name.clone(), workloads: wls.len(), before, admitted, after, old_after, unselectable }
+    let twins = wls
+        .iter()
+        .map(|w| {
+            let same = wls.iter().filter(|o| o.namespace == w.namespace && o.labels == w.labels);
+            (w.id.clone(), same.map(|o| o.id.clone()).collect())
+        })
+        .collect();
+    Judged {
+        name: chart.name.clone(),
+        workloads: wls.len(),
+        before,
+        admitted,
+        inferred,
+        after,
+        old_after,
+        unselectable,
+        twins,
+    }
 }
 
 /// Runs `judge` over the charts, a few NCA processes at a time (NCA is single-threaded Python).
@@ -325,15 +416,23 @@ fn table(judged: &[Judged]) -> String {
     if old {
         out.push_str(" cut (old) | admitted cut (old) |");
     }
-    out.push_str(" cut (now) | admitted cut (now) | pairs after |\n|---|---:|---:|---:|");
-    out.push_str(if old { "---:|---:|---:|---:|---:|\n" } else { "---:|---:|---:|\n" });
-    let mut totals = [0usize; 8];
+    out.push_str(
+        " inferred | cut (now) | admitted cut (now) | inferred cut (now) | pairs after |\n|---|---:|---:|---:|",
+    );
+    out.push_str(if old { "---:|---:|---:|---:|---:|---:|---:|\n" } else { "---:|---:|---:|---:|---:|\n" });
+    let mut totals = [0usize; 10];
     for j in judged {
         let mut cells = vec![j.workloads, j.before.len(), j.admitted.len()];
         if let Some(o) = &j.old_after {
             cells.extend([cut(&j.before, o), cut(&j.admitted, o)]);
         }
-        cells.extend([cut(&j.before, &j.after), cut(&j.admitted, &j.after), j.after.len()]);
+        cells.extend([
+            j.inferred.len(),
+            cut(&j.before, &j.after),
+            cut(&j.admitted, &j.after),
+            cut(&j.inferred, &j.after),
+            j.after.len(),
+        ]);
         let _ = write!(out, "| {} |", j.name);
         for (i, c) in cells.iter().enumerate() {
             totals[i] += c;
@@ -341,7 +440,7 @@ fn table(judged: &[Judged]) -> String {
         }
         out.push('\n');
     }
-    let n = if old { 8 } else { 6 };
+    let n = if old { 10 } else { 8 };
     let _ = writeln!(out, "| **total** |{}", totals[..n].iter().map(|t| format!(" **{t}** |")).collect::<String>());
     out
 }
@@ -366,11 +465,24 @@ fn render_keeps_what_chart_policies_admit() {
             c.iter().filter(|((s, d), _)| ok(s) && ok(d)).map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let (admitted, after) = (selectable(&j.admitted), selectable(&j.after));
+        // What infer lists and the input allowed: a connection the chart's own policies block
+        // stays blocked (netfence does not override the chart; the lint reports it).
+        let inferred: Conns = selectable(&j.inferred)
+            .into_iter()
+            .filter_map(|(pair, c)| Some((pair.clone(), c.intersection(j.before.get(&pair)?))))
+            .collect();
         for m in missing(&admitted, &after) {
             problems.push(format!("{}: cut what the chart admits: {m}", j.name));
         }
-        for m in missing(&after, &admitted) {
-            problems.push(format!("{}: opened what the chart does not admit: {m}", j.name));
+        for m in missing(&inferred, &after) {
+            problems.push(format!("{}: cut what netfence infer lists: {m}", j.name));
+        }
+        let mut expected = admitted.clone();
+        for (pair, c) in inferred {
+            expected.entry(pair).or_default().union_with(&c);
+        }
+        for m in missing(&after, &twins(&expected, &j.twins)) {
+            problems.push(format!("{}: opened what neither the chart admits nor infer lists: {m}", j.name));
         }
     }
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
@@ -424,4 +536,10 @@ items:
     let have = Conns::from([(pair, ConnSet::parse("TCP 80").unwrap())]);
     assert_eq!(missing(&want, &have), ["a => b: TCP 443"]);
     assert!(missing(&have, &want).is_empty());
+    let tw = BTreeMap::from([
+        ("a".to_string(), vec!["a".to_string(), "c".to_string()]),
+        ("b".to_string(), vec!["b".to_string()]),
+    ]);
+    let pairs: Vec<(String, String)> = twins(&want, &tw).into_keys().collect();
+    assert_eq!(pairs, [("a".to_string(), "b".to_string()), ("c".to_string(), "b".to_string())]);
 }

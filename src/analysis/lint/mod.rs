@@ -21,6 +21,8 @@ mod nf012;
 mod nf013;
 mod nf014;
 mod nf015;
+mod nf016;
+mod nf017;
 mod problems;
 
 use crate::analysis::engine::connectivity::Engine;
@@ -45,6 +47,8 @@ pub use nf012::RULE as NF012;
 pub use nf013::RULE as NF013;
 pub use nf014::RULE as NF014;
 pub use nf015::RULE as NF015;
+pub use nf016::RULE as NF016;
+pub use nf017::RULE as NF017;
 
 // The text format, for the callers outside the analysis that print findings (render's
 // `--check`, the KRM function's results).
@@ -179,7 +183,7 @@ fn peers_of(p: &Policy) -> impl Iterator<Item = (&Policy, String, &NetworkPolicy
 pub fn check(topology: &Topology) -> Vec<Finding> {
     let cx = Context::new(topology);
     let mut out = Vec::new();
-    let rules: [fn(&Context, &mut Vec<Finding>); 16] = [
+    let rules: [fn(&Context, &mut Vec<Finding>); 18] = [
         nf001::check,
         nf002::check,
         nf003::check,
@@ -196,6 +200,8 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
         nf013::check,
         nf014::check,
         nf015::check,
+        nf016::check,
+        nf017::check,
     ];
     for rule in rules {
         rule(&cx, &mut out);
