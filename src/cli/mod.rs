@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod argocd;
 pub mod docs;
 pub mod infer;
+pub mod log;
 
 use crate::analysis::lint;
 use crate::config::{self, function_config, namespace, Config};
@@ -30,6 +31,10 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Also append errors, warnings and `--check` findings to FILE (Helm 4 hides a
+    /// post-renderer's stderr).
+    #[arg(long, global = true, value_name = "FILE", env = log::ENV)]
+    pub log_file: Option<PathBuf>,
     /// What to do; without a command netfence renders (as Helm 3 calls it).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,9 +46,13 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read manifests on stdin, write them with network policies added on stdout (default).
+    /// Read manifests (FILEs, else stdin), write them with network policies added on stdout
+    /// (the default command).
     Render(RenderArgs),
-    /// Print the JSON Schema of the `networkPolicy` configuration block (or of `NetFence`).
+    /// Check a configuration without manifests: values files (`-f`) or a `NetFence` file
+    /// (`--config`); prints the effective `netfence` block as YAML (exit 2 when invalid).
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the `netfence` configuration block (or of `NetFence`).
     Schema(SchemaArgs),
     /// Show who can reach whom: a namespace table, or the workload list (np-guard connlist too).
     Matrix(analysis::MatrixArgs),
@@ -70,27 +79,43 @@ pub enum Command {
 /// Options of `schema`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SchemaArgs {
-    /// Which schema: the values' `networkPolicy` block, or the `NetFence` function config.
-    #[arg(long, value_enum, default_value_t = SchemaKind::NetworkPolicy)]
+    /// Which schema: the values' `netfence` block, or the `NetFence` function config.
+    #[arg(long, value_enum, default_value_t = SchemaKind::Values)]
     pub kind: SchemaKind,
 }
 
 /// The schemas `netfence schema` prints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum SchemaKind {
-    /// The `networkPolicy` block of Helm values.
+    /// The `netfence` block of Helm values (`networkPolicy`, its name before 0.2, also works).
     #[default]
-    #[value(name = "networkPolicy")]
-    NetworkPolicy,
+    #[value(name = "netfence", alias = "networkPolicy")]
+    Values,
     /// The `netfence.dev/v1alpha1` `NetFence` function config.
     #[value(name = "NetFence")]
     NetFence,
 }
 
+/// Options of `validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    /// Helm values file (repeatable; later wins), read as `render -f` reads it.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// A `NetFence` object (netfence.dev/v1alpha1), read as `render --config` reads it.
+    #[arg(long, value_name = "FILE", conflicts_with = "values")]
+    pub config: Option<PathBuf>,
+}
+
 /// Options of `render`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RenderArgs {
-    /// Helm values file whose `networkPolicy` key configures netfence (repeatable; later wins).
+    /// Manifest files to read, in order, instead of stdin (`-` is stdin). Only with the
+    /// `render` command: without a command netfence reads stdin, as Helm 3 runs it.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Helm values file whose `netfence` block configures netfence, and whose `networkPolicy.egress`
+    /// (the chart's) is merged into policies (repeatable; later wins).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
     /// Namespace of documents without metadata.namespace [default: $HELM_NAMESPACE, else
@@ -139,18 +164,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    init_logging(cli.verbose);
+    if let Some(file) = cli.log_file.as_deref().filter(|f| !f.as_os_str().is_empty()) {
+        if let Err(message) = log::open(file) {
+            eprintln!("{message}");
+        }
+    }
+    init_logging(cli.verbose, cli.log_file.is_some());
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("netfence: {e}");
+            log::line(&format!("netfence: {e}"));
             ExitCode::from(e.exit_code())
         }
     }
 }
 
 /// Logs go to stderr only: stdout carries the manifests.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, log_file: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -160,10 +190,11 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Helm, kpt and Argo CD show or log stderr as text: no colour codes unless a person is
     // watching, and no timestamps (a run takes milliseconds; the caller's log has the time).
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let colour =
+        !log_file && std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(log::Tee)
         .with_target(false)
         .with_ansi(colour)
         .without_time()
@@ -175,6 +206,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => run_render(&cli.render, cli.verbose),
         Some(Command::Render(args)) => run_render(&args, cli.verbose),
+        Some(Command::Validate(args)) => validate(&args),
         Some(Command::Matrix(args)) => analysis::matrix(&args),
         Some(Command::Explain(args)) => analysis::explain(&args),
         Some(Command::Diff(args)) => analysis::diff(&args),
@@ -186,7 +218,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Argocd(command)) => argocd::run(&command),
         Some(Command::Schema(args)) => {
             let schema = match args.kind {
-                SchemaKind::NetworkPolicy => config::json_schema(),
+                SchemaKind::Values => config::json_schema(),
                 SchemaKind::NetFence => function_config::json_schema(),
             };
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -197,7 +229,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
-    let input = read_stdin()?;
+    let input = if args.files.is_empty() { read_stdin()? } else { read_files(&args.files)? };
     if args.krm || krm::is_resource_list(&input) {
         return run_krm(args, &input, verbose);
     }
@@ -209,15 +241,16 @@ fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
         tracing::warn!("{field}{}", f.message);
     }
     if let Some(report) = &rendered.report {
-        finish_report(report, args.report.as_deref(), verbose)?;
+        let extra = report_findings(rendered.findings(), rendered.lint.as_deref());
+        finish_report(report, args.report.as_deref(), verbose, extra)?;
     }
     if let Some(findings) = &rendered.lint {
         // `--check` outside KRM: findings to stderr; an error finding means nothing on stdout.
         for line in lint::text(findings).lines() {
-            eprintln!("netfence: {line}");
+            log::line(&format!("netfence: {line}"));
         }
         if lint::has_errors(findings) {
-            eprintln!("netfence: --check found errors in the output; nothing written");
+            log::line("netfence: --check found errors in the output; nothing written");
             return Ok(1);
         }
     }
@@ -229,15 +262,53 @@ fn run_render(args: &RenderArgs, verbose: u8) -> Result<u8> {
 }
 
 /// Writes the change report to `file` (when given) and its summary to stderr under `-v`.
-fn finish_report(report: &Report, file: Option<&std::path::Path>, verbose: u8) -> Result<()> {
+fn finish_report(
+    report: &Report,
+    file: Option<&std::path::Path>,
+    verbose: u8,
+    findings: Option<serde_json::Value>,
+) -> Result<()> {
     if let Some(file) = file {
-        std::fs::write(file, report.to_json())
+        let text = match findings {
+            Some(findings) => {
+                let mut value = serde_json::to_value(report).unwrap_or_default();
+                value["findings"] = findings;
+                format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+            }
+            None => report.to_json(),
+        };
+        std::fs::write(file, text)
             .map_err(|source| Error::Io { what: format!("writing the report {}", file.display()), source })?;
     }
     if verbose > 0 {
         eprint!("{}", report.markdown());
     }
     Ok(())
+}
+
+/// The findings a plain render adds to its `--report` file, so that a Helm user (whose
+/// post-renderer stderr Helm 4 hides) can read them there: the transforms' warnings
+/// (`source: netfence`) and, under `--check`, the lint findings of the output. `None` when there
+/// are none.
+fn report_findings(
+    transform: &[crate::transform::Finding],
+    lint: Option<&[lint::Finding]>,
+) -> Option<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = transform
+        .iter()
+        .map(|f| {
+            let field = f.field.as_deref().map(|p| format!("{}.{p}", config::values::KEY));
+            let severity = match f.severity {
+                crate::transform::Severity::Warning => "warning",
+                crate::transform::Severity::Info => "info",
+            };
+            serde_json::json!({"source": "netfence", "severity": severity, "field": field, "message": f.message})
+        })
+        .collect();
+    out.extend(lint.into_iter().flatten().map(|f| {
+        serde_json::json!({"source": "check", "rule": f.rule.id, "severity": f.severity.as_str(), "subject": f.subject, "message": f.message})
+    }));
+    (!out.is_empty()).then_some(serde_json::Value::Array(out))
 }
 
 /// The KRM function: a ResourceList in, a ResourceList out (with lint findings among the
@@ -253,8 +324,49 @@ pub fn run_krm(args: &RenderArgs, input: &[u8], verbose: u8) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let (code, produced) = run::function::run(input, &processor, &mut out)?;
-    finish_report(&produced.report, args.report.as_deref(), verbose)?;
+    finish_report(&produced.report, args.report.as_deref(), verbose, None)?;
     Ok(code)
+}
+
+/// `validate`: the effective configuration on stdout, or the error (exit 2).
+fn validate(args: &ValidateArgs) -> Result<u8> {
+    let render = RenderArgs { values: args.values.clone(), config: args.config.clone(), ..RenderArgs::default() };
+    let (options, _) = render.options()?;
+    let mut block = serde_json::to_value(&options.config).unwrap_or_default();
+    if !options.config.chart_egress.is_empty() {
+        // Shown under the key it came from, to say what is merged.
+        block["chartEgress (networkPolicy.egress)"] = transform_json(&options.config.chart_egress);
+    }
+    let text = crate::stream::emit::yaml(&serde_json::json!({ config::PREFIX: block }), false);
+    write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+fn transform_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    crate::transform::to_json(value)
+}
+
+/// The files of `render FILE…`, one stream: each file's documents in order, a `---` between
+/// files (`-` is stdin, read once).
+fn read_files(files: &[PathBuf]) -> Result<Vec<u8>> {
+    let mut input = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let bytes = if file.as_os_str() == "-" {
+            read_stdin()?
+        } else {
+            std::fs::read(file).map_err(|source| Error::Io { what: format!("reading {}", file.display()), source })?
+        };
+        if i > 0 && !input.is_empty() {
+            if !input.ends_with(b"\n") {
+                input.push(b'\n');
+            }
+            if !bytes.starts_with(b"---") {
+                input.extend_from_slice(b"---\n");
+            }
+        }
+        input.extend_from_slice(&bytes);
+    }
+    Ok(input)
 }
 
 fn read_stdin() -> Result<Vec<u8>> {

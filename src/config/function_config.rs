@@ -1,7 +1,7 @@
 //! The function's configuration, in the three shapes KRM runners hand over:
 //!
 //! - typed: `apiVersion: netfence.dev/v1alpha1`, `kind: NetFence`, with `spec` holding the fields
-//!   of the values' `networkPolicy` block plus `namespace` (the namespace of items without one);
+//!   of the values' `netfence` block plus `namespace` (the namespace of items without one);
 //! - a `ConfigMap` whose `data` holds the flat keys of [`CONFIGMAP_KEYS`] (what
 //!   `kpt fn eval --exec netfence -- key=value` and a Kptfile's `configMap:` produce);
 //! - none (absent, `null` or `{}`): the defaults.
@@ -22,7 +22,7 @@ pub const KIND: &str = "NetFence";
 /// What a function config says.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunctionConfig {
-    /// The `networkPolicy` block.
+    /// The `netfence` block.
     pub config: Config,
     /// The namespace of namespaced items without `metadata.namespace`, when set.
     pub namespace: Option<String>,
@@ -52,12 +52,12 @@ pub struct NetFence {
     pub spec: Option<NetFenceSpec>,
 }
 
-/// `spec` of [`NetFence`]: the `networkPolicy` block plus `namespace`.
+/// `spec` of [`NetFence`]: the `netfence` block plus `namespace`.
 #[derive(Debug, Clone, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(
     title = "NetFence spec",
-    description = "The fields of the `networkPolicy` block of Helm values, plus `namespace`"
+    description = "The fields of the `netfence` block of Helm values, plus `namespace`"
 )]
 pub struct NetFenceSpec {
     /// Namespace of namespaced items without `metadata.namespace` (default: `-n`, else
@@ -66,7 +66,7 @@ pub struct NetFenceSpec {
     /// Lint the output with `netfence check`'s rules and report the findings as `results`; an
     /// error finding fails the function (default false).
     pub check: Option<bool>,
-    /// The `networkPolicy` block.
+    /// The `netfence` block.
     #[serde(flatten)]
     pub config: Config,
 }

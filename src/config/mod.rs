@@ -1,4 +1,6 @@
-//! netfence's configuration: the `networkPolicy` block of Helm-style values files.
+//! netfence's configuration: the `netfence` block of Helm-style values files (see [`values`] for
+//! how a chart's own `networkPolicy` block is read), the KRM `NetFence` spec and the Argo CD
+//! plugin's values files all map onto [`Config`].
 //!
 //! The block is strict: an unknown key is an error naming its path, because a typo in a security
 //! setting must never silently weaken isolation. Rules in Kubernetes shape (egress rules,
@@ -18,10 +20,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-/// The `networkPolicy` block.
+/// The name of the block in values files and in error paths (`netfence.dns.profile`).
+pub const PREFIX: &str = "netfence";
+
+/// The `netfence` block.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-#[schemars(title = "networkPolicy", description = "netfence configuration: the `networkPolicy` block of Helm values")]
+#[schemars(title = "netfence", description = "netfence configuration: the `netfence` block of Helm values")]
 pub struct Config {
     /// `false` passes every document through unchanged.
     pub enabled: bool,
@@ -30,10 +35,12 @@ pub struct Config {
     #[serde(deserialize_with = "de_egress_rules")]
     #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
     pub egress: Vec<NetworkPolicyEgressRule>,
-    /// Bitnami's name for the same thing; appended after `egress`.
-    #[serde(deserialize_with = "de_egress_rules")]
-    #[schemars(with = "Option<Vec<NetworkPolicyEgressRule>>")]
-    pub extra_egress: Vec<NetworkPolicyEgressRule>,
+    /// The chart's own `networkPolicy.egress` (read by [`values::load`], never from this
+    /// block): merged like `egress`, except that rules the chart already rendered into one of
+    /// its policies are not spread to the others.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub chart_egress: Vec<NetworkPolicyEgressRule>,
     /// The DNS egress rule injected into egress-restricting policies and the allow-DNS policies.
     pub dns: Dns,
     /// Per-namespace default-deny plus allow-DNS.
@@ -57,7 +64,7 @@ impl Default for Config {
         Config {
             enabled: true,
             egress: vec![],
-            extra_egress: vec![],
+            chart_egress: vec![],
             dns: Dns::default(),
             default_deny: DefaultDeny::default(),
             allow: vec![],
@@ -71,7 +78,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads the block from a JSON value (the `networkPolicy` key of merged values, or a KRM
+    /// Reads the block from a JSON value (the `netfence` key of merged values, or a KRM
     /// function config's `spec`). `prefix` names the block in error paths.
     pub fn from_value(value: Value, prefix: &str) -> Result<Config> {
         let value = if value.is_null() { Value::Object(Default::default()) } else { value };
@@ -104,6 +111,17 @@ impl Config {
                 "profile custom needs `namespace` (with `podSelector`) or `ipBlocks`",
             ));
         }
+        if self.default_deny.as_ == BaselineForm::BaselineAdminNetworkPolicy
+            && self.dns.enabled
+            && self.dns.profile == DnsProfile::Custom
+            && self.dns.ports.iter().any(|p| p.port.is_none())
+        {
+            // A BANP port is a number, a range or a name; "any port of a protocol" has no form.
+            return Err(Error::config(
+                format!("{prefix}.defaultDeny.as"),
+                "dns.ports has a port without a number, which a BaselineAdminNetworkPolicy cannot express; use networkPolicies",
+            ));
+        }
         for (i, edge) in self.allow.iter().enumerate() {
             edge.from.validate(&format!("{prefix}.allow[{i}].from"), false)?;
             edge.to.validate(&format!("{prefix}.allow[{i}].to"), false)?;
@@ -125,11 +143,6 @@ impl Config {
             || self.infer.enabled
             // What netfence's default-deny closes is kept per workload (chart policies' rules).
             || self.default_deny.enabled
-    }
-
-    /// Every extra egress rule, `egress` first.
-    pub fn extra_rules(&self) -> impl Iterator<Item = &NetworkPolicyEgressRule> {
-        self.egress.iter().chain(&self.extra_egress)
     }
 }
 
@@ -228,6 +241,23 @@ pub struct DefaultDeny {
     pub policy_types: Vec<PolicyType>,
     /// Namespaces that get no default-deny.
     pub exclude_namespaces: Vec<String>,
+    /// How the baseline is expressed: per-namespace NetworkPolicies (the default), or one
+    /// cluster-scoped `BaselineAdminNetworkPolicy` for clusters whose CNI implements it.
+    #[serde(rename = "as")]
+    pub as_: BaselineForm,
+}
+
+/// The form of the namespace baseline (`defaultDeny.as`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BaselineForm {
+    /// `netfence-default-deny` and `netfence-allow-dns` NetworkPolicies in every namespace.
+    #[default]
+    NetworkPolicies,
+    /// One `BaselineAdminNetworkPolicy` named `default` (policy.networking.k8s.io/v1alpha1)
+    /// whose subject is the managed namespaces. It cannot deny ingress from outside the cluster
+    /// (BANP ingress peers are pods and namespaces only).
+    BaselineAdminNetworkPolicy,
 }
 
 impl Default for DefaultDeny {
@@ -236,11 +266,12 @@ impl Default for DefaultDeny {
             enabled: true,
             policy_types: vec![PolicyType::Ingress, PolicyType::Egress],
             exclude_namespaces: crate::k8s::SYSTEM_NAMESPACES.map(String::from).to_vec(),
+            as_: BaselineForm::NetworkPolicies,
         }
     }
 }
 
-/// The JSON Schema of the `networkPolicy` block (`netfence schema`).
+/// The JSON Schema of the `netfence` block (`netfence schema`).
 pub fn json_schema() -> Value {
     serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
 }

@@ -35,6 +35,13 @@ impl DefaultNamespace {
         DefaultNamespace { name: name.to_string(), source: Source::Flag }
     }
 
+    /// Whether nothing named it: the `default` fallback. Objects netfence generates for input
+    /// objects without `metadata.namespace` then carry none either (see
+    /// [`crate::core::Context::unplaced_namespace`]).
+    pub fn is_fallback(&self) -> bool {
+        self.source == Source::Default
+    }
+
     /// Whether the user named it for netfence (flag or function config) rather than it being
     /// taken from the environment or the fallback.
     pub fn is_configured(&self) -> bool {

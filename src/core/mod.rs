@@ -22,6 +22,12 @@ pub struct Context {
     /// Annotations every new object gets (Helm 4's filename annotation, see
     /// [`crate::stream::header::helm4_generated_annotation`]).
     pub annotations: Vec<(String, String)>,
+    /// The model's default namespace when it stands for "no namespace": nothing named one
+    /// (no `-n`, `$HELM_NAMESPACE`, Argo CD or function-config namespace) and every object in it
+    /// left `metadata.namespace` unset. New objects for it carry no `metadata.namespace`, so
+    /// that Helm and kubectl place them where they place the chart's objects (the release
+    /// namespace), instead of in `default`.
+    pub unplaced_namespace: Option<String>,
 }
 
 /// What happened to a document.
@@ -74,7 +80,7 @@ pub struct Outcome {
 
 /// Plans every transform over `model` and turns the plan into patches and new objects.
 pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome> {
-    let planned = transform::plan(model, config, &context.annotations)?;
+    let planned = transform::plan(model, config, &context.annotations, context.unplaced_namespace.as_deref())?;
     // Edits per policy, in plan order.
     let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
     for e in &planned.edits {
@@ -95,6 +101,10 @@ pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome
         }
         entry.2.extend(reasons);
     }
+    let admin_added = match planned.admin_baseline {
+        Some(baseline) => admin_baseline(model, baseline, &mut by_doc)?,
+        None => None,
+    };
     let mut changed = Vec::with_capacity(by_doc.len());
     for (doc, (ops, action, reasons)) in by_doc {
         let input = document_value(model, doc)
@@ -102,8 +112,52 @@ pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome
         let value = patch::apply(input, &ops).map_err(|m| Error::config("internal", m))?;
         changed.push(Changed { doc, patch: ops, value, action, reasons });
     }
-    let added = planned.added.into_iter().map(|n| Added { value: n.value, reasons: n.reasons }).collect();
+    // The cluster-wide baseline comes first, where the per-namespace baselines would be.
+    let added = admin_added
+        .into_iter()
+        .chain(planned.added.into_iter().map(|n| Added { value: n.value, reasons: n.reasons }))
+        .collect();
     Ok(Outcome { changed, added, findings: planned.findings })
+}
+
+/// Places the `BaselineAdminNetworkPolicy` baseline: new (returned), or an earlier run's
+/// regenerated in place (its operations go into `by_doc`, action updated). A baseline of the
+/// input that netfence did not write is refused: the object is a singleton, and replacing a
+/// platform team's baseline silently would change what it allows.
+fn admin_baseline(
+    model: &Model,
+    baseline: transform::baseline_admin::AdminBaseline,
+    by_doc: &mut BTreeMap<usize, (Vec<PatchOperation>, Action, Vec<String>)>,
+) -> Result<Option<Added>> {
+    let existing =
+        model.admin_baselines.iter().find(|(obj, _)| model.objects[*obj].name == transform::baseline_admin::NAME);
+    let Some((obj, value)) = existing else {
+        return Ok(Some(Added { value: baseline.value, reasons: baseline.reasons }));
+    };
+    let object = &model.objects[*obj];
+    let managed = value.pointer("/metadata/labels").and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
+        == Some(&Value::String(crate::k8s::MANAGED_BY_NETFENCE.into()));
+    if !managed {
+        return Err(Error::Input {
+            doc: object.doc_ref.clone(),
+            message: "the input already has a BaselineAdminNetworkPolicy that netfence did not write; \
+                      defaultDeny.as: baselineAdminNetworkPolicy would replace it (remove it, or use \
+                      defaultDeny.as: networkPolicies)"
+                .into(),
+        });
+    }
+    let ops = patch::diff(value, &transform::reconcile::regenerated(value, &baseline.value));
+    if ops.is_empty() {
+        return Ok(None);
+    }
+    let item = object.item.map(|n| n.to_string());
+    let prefix: Vec<&str> = item.iter().flat_map(|n| ["items", n.as_str()]).collect();
+    let reason = format!("regenerated (netfence's baseline of an earlier run): {}", baseline.reasons.join("; "));
+    let entry = by_doc.entry(object.doc).or_insert_with(|| (Vec::new(), Action::Updated, Vec::new()));
+    entry.0.extend(patch::under(&prefix, ops));
+    entry.1 = Action::Updated;
+    entry.2.push(reason);
+    Ok(None)
 }
 
 /// The operations of one policy's edits, relative to the policy object; `None` when they
@@ -143,6 +197,12 @@ fn document_value(model: &Model, doc: usize) -> Option<&Value> {
     if let Some(list) = model.lists.get(&doc) {
         return Some(list);
     }
-    let index = model.policy_of_document(doc)?;
-    Some(&model.policies[index].value)
+    if let Some(index) = model.policy_of_document(doc) {
+        return Some(&model.policies[index].value);
+    }
+    let (_, value) = model.admin_baselines.iter().find(|(obj, _)| {
+        let o = &model.objects[*obj];
+        o.doc == doc && o.item.is_none()
+    })?;
+    Some(value)
 }

@@ -9,7 +9,7 @@ pub mod workload;
 
 use crate::error::{DocRef, Error, Result};
 use crate::k8s::selector::{self, Labels, Selector};
-use crate::stream::header::{Header, HELM4_FILENAME};
+use crate::stream::header::{Header, HELM4_FILENAME, HELM_HOOK};
 use crate::stream::Stream;
 use compact_str::CompactString;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
@@ -34,6 +34,12 @@ pub struct Object {
     pub namespace: Option<CompactString>,
     /// Where it is, for messages.
     pub doc_ref: DocRef,
+    /// A Helm hook (annotation `helm.sh/hook`): Helm 4 hands hooks to post-renderers, Helm 3
+    /// does not, so hooks never decide or receive a namespace's baseline.
+    pub hook: bool,
+    /// It is namespaced and did not set `metadata.namespace`: [`Object::namespace`] is the
+    /// default namespace.
+    pub defaulted: bool,
 }
 
 /// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
@@ -56,6 +62,10 @@ pub struct Policy {
     /// Whether netfence generated it (label `app.kubernetes.io/managed-by: netfence`), in an
     /// earlier run: such policies are regenerated, not edited.
     pub managed: bool,
+    /// A Helm hook ([`Object::hook`]): it gets DNS and extra egress rules like any policy, but
+    /// never counts as a namespace's baseline (it exists only while the hook runs, and only
+    /// Helm 4 shows it to netfence).
+    pub hook: bool,
 }
 
 /// What to parse beyond what every render needs.
@@ -105,6 +115,7 @@ impl Needs {
     fn wants(self, kind: &str) -> bool {
         is_policy_kind(kind)
             || kind == "Namespace"
+            || kind == crate::transform::baseline_admin::KIND
             || ((self.workloads || self.manifests) && workload::is_workload_kind(kind))
             || (self.manifests && MANIFEST_KINDS.contains(&kind))
     }
@@ -131,8 +142,15 @@ pub struct Model {
     pub namespaces: BTreeMap<String, Labels>,
     /// Parsed `kind: List` documents by document position (their items may be edited).
     pub lists: BTreeMap<usize, Value>,
+    /// `BaselineAdminNetworkPolicy` objects of the input (index into [`Model::objects`], value
+    /// as read): the baseline netfence writes with `defaultDeny.as: baselineAdminNetworkPolicy`
+    /// is a singleton, so an earlier run's is updated and a foreign one refused.
+    pub admin_baselines: Vec<(usize, Value)>,
     /// The chart name from Helm 4's filename annotation, when the input carries it.
     pub helm4_chart: Option<String>,
+    /// Namespaces the render places only Helm hooks in (and does not declare): they get no
+    /// baseline, as under Helm 3, which does not show hooks to a post-renderer.
+    pub hook_only_namespaces: BTreeSet<String>,
 }
 
 impl Model {
@@ -240,6 +258,13 @@ impl Model {
         // A namespace is known from the objects placed in it and from Namespace objects.
         let used: BTreeSet<String> =
             self.objects.iter().filter_map(|o| o.namespace.as_deref().map(str::to_string)).collect();
+        let not_hooks: BTreeSet<&str> =
+            self.objects.iter().filter(|o| !o.hook).filter_map(|o| o.namespace.as_deref()).collect();
+        self.hook_only_namespaces = used
+            .iter()
+            .filter(|ns| !not_hooks.contains(ns.as_str()) && !declared_ns.contains_key(*ns))
+            .cloned()
+            .collect();
         for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
             let labels = selector::namespace_labels(&ns, declared_ns.get(&ns));
             self.namespaces.insert(ns, labels);
@@ -256,13 +281,11 @@ impl Model {
         doc_ref: DocRef,
         crd_scopes: &scope::CrdScopes,
     ) -> usize {
-        let namespace = if scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes) {
-            None
-        } else {
-            Some(
-                h.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.default_namespace.as_str().into()),
-            )
-        };
+        let set = h.namespace.clone().filter(|n| !n.is_empty());
+        let cluster_scoped = scope::is_cluster_scoped(&h.api_version, &h.kind, crd_scopes);
+        let defaulted = !cluster_scoped && set.is_none();
+        let namespace =
+            if cluster_scoped { None } else { Some(set.unwrap_or_else(|| self.default_namespace.as_str().into())) };
         self.objects.push(Object {
             doc,
             item,
@@ -271,6 +294,8 @@ impl Model {
             name: h.name.clone(),
             namespace,
             doc_ref,
+            hook: h.helm_hook,
+            defaulted,
         });
         self.objects.len() - 1
     }
@@ -295,12 +320,17 @@ impl Model {
                 value: value.clone(),
                 pod_selector: spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default(),
                 spec,
+                hook: o.hook,
                 managed: value
                     .pointer("/metadata/labels")
                     .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
                     .and_then(Value::as_str)
                     == Some(crate::k8s::MANAGED_BY_NETFENCE),
             });
+        } else if o.kind == crate::transform::baseline_admin::KIND
+            && o.api_version.starts_with("policy.networking.k8s.io/")
+        {
+            self.admin_baselines.push((obj, value.clone()));
         } else if o.kind == "Namespace" && o.api_version == "v1" && !o.name.is_empty() {
             // (A Namespace without a name, or with `name: no`, declares nothing.)
             let labels = labels_at(value, &["metadata", "labels"]);
@@ -320,6 +350,19 @@ impl Model {
     /// Namespaces that hold objects or are declared, in name order.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.namespaces.keys().map(String::as_str)
+    }
+
+    /// Whether the default namespace holds only objects that did not name it (so it stands for
+    /// "wherever Helm or kubectl will put them", not for a namespace the input named).
+    pub fn default_namespace_is_implicit(&self) -> bool {
+        let mut any = false;
+        for o in self.objects.iter().filter(|o| o.namespace.as_deref() == Some(self.default_namespace.as_str())) {
+            if !o.defaulted {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 
     /// The policy that is document `doc` itself (not a List item), if any.
@@ -393,6 +436,11 @@ pub fn header_of(value: &Value) -> Header {
             .and_then(|a| a.get(HELM4_FILENAME))
             .and_then(Value::as_str)
             .map(str::to_string),
+        helm_hook: meta
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(HELM_HOOK))
+            .and_then(Value::as_str)
+            .is_some_and(|h| !h.is_empty()),
         crd: None,
         line: 1,
         needs_full_parse: false,

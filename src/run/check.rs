@@ -19,7 +19,20 @@ pub fn lint_output(
 ) -> Result<Vec<Finding>> {
     let output = output_model(model, outcome, documents)?;
     let inputs = model.objects.len();
-    let topology = Topology::from_model(&output, |i| if i < inputs { value_of(i) } else { Ok(Value::Null) })?;
+    // Objects the model does not keep (Services, admin policies…) are read as they are in the
+    // output: an added object's value, a changed document's new value, else the input's.
+    let changed: std::collections::HashMap<usize, &Value> = outcome.changed.iter().map(|c| (c.doc, &c.value)).collect();
+    let topology = Topology::from_model(&output, |i| {
+        if i >= inputs {
+            return Ok(outcome.added.get(i - inputs).map(|a| a.value.clone()).unwrap_or(Value::Null));
+        }
+        let o = &model.objects[i];
+        match (changed.get(&o.doc), o.item) {
+            (Some(v), None) => Ok((*v).clone()),
+            (Some(v), Some(n)) => Ok(v.pointer(&format!("/items/{n}")).cloned().unwrap_or(Value::Null)),
+            (None, _) => value_of(i),
+        }
+    })?;
     Ok(lint::check(&topology))
 }
 
@@ -35,7 +48,9 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
         namespaces: model.namespaces.clone(),
         manifests: vec![],
         lists: Default::default(),
+        admin_baselines: model.admin_baselines.clone(),
         helm4_chart: model.helm4_chart.clone(),
+        hook_only_namespaces: model.hook_only_namespaces.clone(),
     };
     for c in &outcome.changed {
         if let Some(i) = model.policy_of_document(c.doc) {

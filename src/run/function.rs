@@ -36,9 +36,14 @@ pub struct Produced {
     pub report: Report,
 }
 
-/// Where a new item's file goes under kpt: `netfence/<namespace>/<name>.yaml`.
+/// Where a new item's file goes under kpt: `netfence/<namespace>/<name>.yaml`, or
+/// `netfence/<name>.yaml` for one without a namespace.
 pub fn new_item_path(namespace: &str, name: &str) -> String {
-    format!("netfence/{namespace}/{name}.yaml")
+    if namespace.is_empty() {
+        format!("netfence/{name}.yaml")
+    } else {
+        format!("netfence/{namespace}/{name}.yaml")
+    }
 }
 
 /// Reads a ResourceList from `input`, processes it and writes the answer to `out` (YAML, or JSON
@@ -80,7 +85,7 @@ impl Processor {
             .collect();
         let mut resources: Vec<Value> = positions.iter().filter_map(|&i| slots[i].take()).collect();
         let mut found = Vec::new();
-        let run = Run { config: &fc.config, namespace: &resolved.name, configured: resolved.is_configured(), check };
+        let run = Run { config: &fc.config, namespace: &resolved, check };
         let outcome = run.transform(&mut resources, &positions, &mut found);
         for (pos, item) in positions.into_iter().zip(resources) {
             slots[pos] = Some(item);
@@ -124,8 +129,7 @@ impl Processor {
 /// One transformation of the resources.
 struct Run<'a> {
     config: &'a Config,
-    namespace: &'a str,
-    configured: bool,
+    namespace: &'a namespace::DefaultNamespace,
     check: bool,
 }
 
@@ -151,10 +155,10 @@ impl Run<'_> {
         }
         // Workloads are always modelled: the warnings need them.
         let needs = Needs { workloads: true, manifests: self.config.infer.enabled };
-        let model =
-            Model::from_items(resources, self.namespace, needs).map_err(|e| model_failure(resources, positions, e))?;
+        let model = Model::from_items(resources, &self.namespace.name, needs)
+            .map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
-            core::core(&model, self.config, &super::context(&model))
+            core::core(&model, self.config, &super::context(&model, self.namespace))
                 .map_err(|e| model_failure(resources, positions, e))?
         } else {
             found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));
@@ -172,7 +176,7 @@ impl Run<'_> {
         if self.config.enabled {
             found.push(results::summary(&report));
             found.extend(results::findings(&outcome.findings));
-            found.extend(results::warnings(&model, resources, self.configured));
+            found.extend(results::warnings(&model, resources, self.namespace));
         }
         for c in &outcome.changed {
             resources[c.doc] = c.value.clone();

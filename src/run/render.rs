@@ -20,7 +20,7 @@ use std::io::Write;
 pub struct RenderOptions {
     /// Namespace of namespaced objects that do not set `metadata.namespace`.
     pub namespace: DefaultNamespace,
-    /// The `networkPolicy` configuration.
+    /// The `netfence` configuration.
     pub config: Config,
 }
 
@@ -92,7 +92,7 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
     // transforms run (peak memory on List-heavy streams).
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
     model.lists.retain(|doc, _| with_policy.contains(doc));
-    let outcome = core::core(&model, &options.config, &super::context(&model))?;
+    let outcome = core::core(&model, &options.config, &super::context(&model, &options.namespace))?;
     tracing::info!(changed = outcome.changed.len(), added = outcome.added.len(), "render done");
     let report = extras.report.then(|| Report::new(&model, &outcome));
     let lint = if extras.check {
@@ -136,7 +136,7 @@ mod tests {
 
     fn config(yaml: &str) -> Config {
         let value = crate::stream::parse_value(yaml.as_bytes(), Format::Yaml).expect("valid YAML");
-        Config::from_value(value, "networkPolicy").expect("a valid config")
+        Config::from_value(value, "netfence").expect("a valid config")
     }
 
     /// Renders `input` with a report and checks it against the output: every patch turns the

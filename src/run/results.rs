@@ -2,6 +2,7 @@
 //! changed, `warning`s for things worth a look, and in check mode the lint findings.
 
 use crate::analysis::lint;
+use crate::config::namespace::DefaultNamespace;
 use crate::core::report::Report;
 use crate::core::Action;
 use crate::k8s::selector;
@@ -21,7 +22,8 @@ pub fn summary(report: &Report) -> KrmResult {
             .changes
             .iter()
             .filter(|e| pick(e.action))
-            .map(|e| format!("{}/{}", e.namespace.as_deref().unwrap_or_default(), e.name))
+            // A cluster-scoped object (the BaselineAdminNetworkPolicy baseline) by kind/name.
+            .map(|e| format!("{}/{}", e.namespace.as_deref().unwrap_or(&e.kind), e.name))
             .collect()
     };
     let added = names(&|a| a == Action::Added);
@@ -29,8 +31,13 @@ pub fn summary(report: &Report) -> KrmResult {
     let message = match (added.is_empty(), changed.is_empty()) {
         (true, true) => "netfence: nothing to add or change, the items are already isolated".to_string(),
         _ => format!(
-            "netfence: added {} NetworkPolicies{}; changed {}{}",
+            "netfence: added {} {}{}; changed {}{}",
             added.len(),
+            if report.changes.iter().all(|e| e.action != Action::Added || e.kind == "NetworkPolicy") {
+                "NetworkPolicies"
+            } else {
+                "objects"
+            },
             listed(&added),
             changed.len(),
             listed(&changed)
@@ -115,7 +122,7 @@ pub fn findings(findings: &[Finding]) -> Vec<KrmResult> {
 
 /// Warnings about the input: policies that select no pod of the items' workloads, items placed
 /// in a namespace nobody named.
-pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) -> Vec<KrmResult> {
+pub fn warnings(model: &Model, resources: &[Value], namespace: &DefaultNamespace) -> Vec<KrmResult> {
     let mut out = Vec::new();
     let mut by_namespace: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in &model.workloads {
@@ -142,7 +149,7 @@ pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) 
             .at("spec.podSelector"),
         );
     }
-    if !namespace_configured {
+    if !namespace.is_configured() {
         let defaulted: Vec<String> = model
             .objects
             .iter()
@@ -155,14 +162,18 @@ pub fn warnings(model: &Model, resources: &[Value], namespace_configured: bool) 
             .map(|(_, o)| format!("{}/{}", o.kind, o.name))
             .collect();
         if !defaulted.is_empty() {
+            let placed = if namespace.is_fallback() && model.default_namespace_is_implicit() {
+                "netfence's policies for them carry no namespace either".to_string()
+            } else {
+                format!("netfence placed them in namespace {:?}", model.default_namespace)
+            };
             out.push(KrmResult::new(
                 Severity::Warning,
                 format!(
-                    "{} namespaced items have no metadata.namespace{}; netfence placed them in namespace {:?} \
-                     (set spec.namespace, or data.namespace in a ConfigMap)",
+                    "{} namespaced items have no metadata.namespace{}; {placed} (set spec.namespace, or \
+                     data.namespace in a ConfigMap)",
                     defaulted.len(),
                     listed(&defaulted),
-                    model.default_namespace
                 ),
             ));
         }
@@ -204,14 +215,16 @@ mod tests {
     fn warns_about_a_policy_selecting_nothing_and_defaulted_namespaces() {
         let items = items();
         let model = Model::from_items(&items, "default", Needs { workloads: true, manifests: false }).unwrap();
-        let found = warnings(&model, &items, false);
+        let fallback = crate::config::namespace::resolve(None, None);
+        let found = if fallback.is_fallback() { warnings(&model, &items, &fallback) } else { return };
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].message.contains("shop/typo"));
         assert_eq!(found[0].resource_ref.as_ref().unwrap().name, "typo");
         assert_eq!(found[0].field.as_ref().unwrap().path, "spec.podSelector");
         assert!(found[1].message.contains("ConfigMap/loose"), "{}", found[1].message);
+        assert!(found[1].message.contains("carry no namespace either"), "{}", found[1].message);
         // A configured namespace is a decision, not something to warn about.
-        assert_eq!(warnings(&model, &items, true).len(), 1);
+        assert_eq!(warnings(&model, &items, &"default".into()).len(), 1);
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 /// Annotation Helm 4 puts on every document it hands to a post-renderer.
 pub const HELM4_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
 
+/// The annotation that makes an object a Helm hook.
+pub const HELM_HOOK: &str = "helm.sh/hook";
+
 /// The file name Helm 4 is told to list generated objects under (`<chart>/templates/<this>`).
 pub const HELM4_GENERATED_FILE: &str = "netfence-generated.yaml";
 
@@ -36,6 +39,9 @@ pub struct Header {
     pub namespace: Option<CompactString>,
     /// The Helm 4 `postrenderer.helm.sh/postrender-filename` annotation, if set.
     pub helm4_filename: Option<String>,
+    /// The `helm.sh/hook` annotation is set: a Helm hook (Helm 4 hands hooks to post-renderers,
+    /// Helm 3 does not).
+    pub helm_hook: bool,
     /// For a CustomResourceDefinition: `spec.names.kind` and whether `spec.scope` is `Cluster`.
     pub crd: Option<(String, bool)>,
     /// 1-based line (within the chunk) where the document's content starts.
@@ -254,7 +260,7 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
         (parents, key),
         ([], "apiVersion" | "kind")
             | (["metadata"], "name" | "namespace")
-            | (["metadata", "annotations"], HELM4_FILENAME)
+            | (["metadata", "annotations"], HELM4_FILENAME | HELM_HOOK)
             | (["spec"], "scope")
             | (["spec", "names"], "kind")
     );
@@ -280,6 +286,7 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
         (["metadata"], "namespace") => header.namespace = text,
         (["spec"], "scope") => *crd_cluster = text.as_deref() == Some("Cluster"),
         (["spec", "names"], "kind") => *crd_kind = text.map(String::from),
+        (_, HELM_HOOK) => header.helm_hook = text.is_some_and(|t| !t.is_empty()),
         _ => header.helm4_filename = text.map(String::from),
     }
 }

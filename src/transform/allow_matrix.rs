@@ -16,7 +16,7 @@ pub const PREFIX: &str = "netfence-allow";
 pub fn plan(model: &Model, config: &Config) -> Result<Plan> {
     let mut groups = Groups::default();
     for (i, edge) in config.allow.iter().enumerate() {
-        let path = format!("networkPolicy.allow[{i}]");
+        let path = format!("netfence.allow[{i}]");
         let from = resolve(&edge.from, model, config, &format!("{path}.from"), false)?;
         let to = resolve(&edge.to, model, config, &format!("{path}.to"), false)?;
         for server in &to {
@@ -66,9 +66,6 @@ mod tests {
         assert_eq!(p.policies[0].reasons, ["allow[0]: namespace a may connect to pods app=db in b"]);
         // An unknown namespace is a configuration error naming the field.
         let bad = config("allow: [{from: {namespace: a}, to: {namespace: nope}}]");
-        assert_eq!(
-            plan(&m, &bad).unwrap_err().to_string().split(':').next(),
-            Some("networkPolicy.allow[0].to.namespace")
-        );
+        assert_eq!(plan(&m, &bad).unwrap_err().to_string().split(':').next(), Some("netfence.allow[0].to.namespace"));
     }
 }

@@ -3,10 +3,13 @@
 //!
 //! Names are `netfence-default-deny` and `netfence-allow-dns` (made unique by
 //! [`super::naming`]). A namespace that already has an equivalent policy gets no second one.
+//! Helm hooks neither satisfy nor receive the baseline: a hook policy is no baseline, and a
+//! namespace holding only hooks gets none, so Helm 3 (which does not pass hooks to a
+//! post-renderer) and Helm 4 (which does) get the same baseline.
 
 use super::dns::{self, DnsRule};
 use super::plan::{NewPolicy, Plan};
-use crate::config::{Config, PolicyType};
+use crate::config::{BaselineForm, Config, PolicyType};
 use crate::model::{policy, Model};
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 
@@ -29,18 +32,22 @@ fn denies_all(spec: &NetworkPolicySpec, t: PolicyType) -> bool {
 /// The missing baseline policies of every managed namespace, in namespace order.
 pub fn plan(model: &Model, config: &Config, dns_rule: Option<&DnsRule>) -> Plan {
     let cfg = &config.default_deny;
-    if !cfg.enabled {
+    if !cfg.enabled || cfg.as_ != BaselineForm::NetworkPolicies {
+        // (The other form is one cluster-scoped object: super::baseline_admin.)
         return Plan::default();
     }
     let mut types: Vec<PolicyType> = cfg.policy_types.clone();
     types.sort();
     types.dedup();
     let mut out = Vec::new();
-    for ns in model.namespace_names().filter(|ns| !cfg.exclude_namespaces.iter().any(|e| e == ns)) {
+    let managed =
+        |ns: &&str| !cfg.exclude_namespaces.iter().any(|e| e == ns) && !model.hook_only_namespaces.contains(*ns);
+    for ns in model.namespace_names().filter(managed) {
         // Directions some namespace-wide deny-all policy already covers need no new policy.
         // netfence's own policies of an earlier run do not count: they are regenerated (else a
-        // changed configuration would flip them back and forth between runs).
-        let theirs = || model.policies_in(ns).filter(|p| !p.managed);
+        // changed configuration would flip them back and forth between runs). Nor do Helm
+        // hooks: they exist only while the hook runs, and only Helm 4 shows them to netfence.
+        let theirs = || model.policies_in(ns).filter(|p| !p.managed && !p.hook);
         let missing: Vec<PolicyType> =
             types.iter().copied().filter(|t| !theirs().any(|p| denies_all(&p.spec, *t))).collect();
         if !missing.is_empty() {
@@ -105,5 +112,21 @@ mod tests {
         assert!(plan(&m, &config("defaultDeny: {enabled: false}"), Some(&dns)).policies.is_empty());
         let ingress_only = plan(&m, &config("defaultDeny: {policyTypes: [Ingress]}"), Some(&dns));
         assert_eq!(ingress_only.policies.len(), 1, "a has one; b has its own and needs no allow-DNS");
+    }
+
+    #[test]
+    fn hooks_neither_satisfy_nor_receive_the_baseline() {
+        let hook = "annotations: {helm.sh/hook: pre-upgrade, helm.sh/hook-delete-policy: hook-succeeded}";
+        let m = model(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: a}}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: deny, namespace: a, {hook}}}\n\
+             spec: {{podSelector: {{}}, policyTypes: [Ingress, Egress]}}\n---\n\
+             apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j, namespace: h, {hook}}}\n"
+        ));
+        assert_eq!(m.hook_only_namespaces.iter().collect::<Vec<_>>(), ["h"]);
+        let dns = DnsRule::new(&Dns::default());
+        let p = plan(&m, &Config::default(), Some(&dns));
+        let got: Vec<(&str, &str)> = p.policies.iter().map(|p| (p.namespace.as_str(), p.base_name.as_str())).collect();
+        assert_eq!(got, [("a", DEFAULT_DENY), ("a", ALLOW_DNS)]);
     }
 }

@@ -159,11 +159,34 @@ pub fn is_baseline_among<'a>(
     })
 }
 
+/// With `dns.enabled: false`: one warning naming the namespaces where a policy (the input's or a
+/// new one) restricts egress, since their pods may no longer resolve names.
+pub fn off_with_egress_denied(model: &Model, generated: &[NewPolicy]) -> Option<super::plan::Finding> {
+    let mut namespaces: Vec<&str> = model
+        .policies
+        .iter()
+        .filter(|p| policy::restricts_egress(&p.spec))
+        .map(|p| p.namespace.as_str())
+        .chain(generated.iter().filter(|g| policy::restricts_egress(&g.spec)).map(|g| g.namespace.as_str()))
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    (!namespaces.is_empty()).then(|| super::plan::Finding {
+        severity: super::plan::Severity::Warning,
+        field: Some("dns.enabled".into()),
+        message: format!(
+            "DNS is off but egress is restricted in namespace(s) {}: their pods cannot resolve names unless \
+             another policy allows DNS",
+            namespaces.join(", ")
+        ),
+    })
+}
+
 /// The namespaces that have an allow-DNS baseline among the input's policies or `generated`
 /// (netfence's own policies of an earlier run count as regenerated, i.e. as in `generated`).
 fn baselines(model: &Model, generated: &[NewPolicy], rule: &DnsRule) -> HashSet<String> {
     let mut by_ns: HashMap<&str, Vec<&NetworkPolicySpec>> = HashMap::new();
-    for p in model.policies.iter().filter(|p| !p.managed) {
+    for p in model.policies.iter().filter(|p| !p.managed && !p.hook) {
         by_ns.entry(&p.namespace).or_default().push(&p.spec);
     }
     for g in generated {
@@ -241,6 +264,16 @@ mod tests {
         assert_eq!(p.edits.len(), 1);
         assert_eq!(p.edits[0].change, Change::AppendEgress(vec![rule.rule.clone()]));
         assert_eq!(p.edits[0].reason, "egress restricted without DNS: added the DNS rule (profile kube-dns)");
+    }
+
+    #[test]
+    fn dns_off_with_egress_denied_warns_once_naming_the_namespaces() {
+        let m = model(INPUT);
+        let baseline = default_deny::plan(&m, &config("dns: {enabled: false}"), None).policies;
+        let f = off_with_egress_denied(&m, &baseline).expect("a warning");
+        assert_eq!(f.field.as_deref(), Some("dns.enabled"));
+        assert!(f.message.contains("namespace(s) a:"), "{}", f.message);
+        assert!(off_with_egress_denied(&model("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), &[]).is_none());
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub const PREFIX: &str = "netfence-external-egress";
 pub fn plan(model: &Model, config: &Config) -> Result<Plan> {
     let mut groups = Groups::default();
     for (i, entry) in config.external_egress.iter().enumerate() {
-        let path = format!("networkPolicy.externalEgress[{i}]");
+        let path = format!("netfence.externalEgress[{i}]");
         let (v4, v6) = entry.except_ranges(&path)?;
         let block = |cidr: &str, except: &[ipnet::IpNet]| NetworkPolicyPeer {
             ip_block: Some(IPBlock { cidr: cidr.into(), except: Some(except.iter().map(|n| n.to_string()).collect()) }),

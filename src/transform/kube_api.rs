@@ -29,7 +29,7 @@ pub fn plan(model: &Model, config: &Config) -> Result<Plan> {
         .collect();
     let rule = NetworkPolicyEgressRule { to: Some(to), ports: Some(ports) };
     for (i, side) in api.from.iter().enumerate() {
-        for pods in resolve(side, model, config, &format!("networkPolicy.kubeApi.from[{i}]"), true)? {
+        for pods in resolve(side, model, config, &format!("netfence.kubeApi.from[{i}]"), true)? {
             let reason = format!("kubeApi.from[{i}]: {} may reach the Kubernetes API server", pods.describe());
             groups.egress(&pods, rule.clone(), &reason);
         }

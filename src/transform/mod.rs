@@ -3,7 +3,8 @@
 //! passes over the combined plan. [`plan`] runs them in their fixed order; [`crate::core`] turns
 //! the result into output.
 //!
-//! Transforms: [`default_deny`] (per-namespace baseline), [`allow_matrix`], [`external_egress`],
+//! Transforms: [`default_deny`] (per-namespace baseline), [`baseline_admin`] (the same as one
+//! BaselineAdminNetworkPolicy), [`allow_matrix`], [`external_egress`],
 //! [`kube_api`], [`port_forward`], [`workload_policies`], [`allowances`] (the connections the
 //! release needs, merged into the workload policies by [`allowances::merge`]; [`keep`] feeds it
 //! what the chart's own policies admit), [`dns`] (DNS for input policies),
@@ -13,6 +14,7 @@
 
 pub mod allow_matrix;
 pub mod allowances;
+pub mod baseline_admin;
 pub mod default_deny;
 pub mod dns;
 pub mod egress_merge;
@@ -46,16 +48,38 @@ pub struct Planned {
     pub edits: Vec<Edit>,
     /// Findings.
     pub findings: Vec<Finding>,
+    /// The namespace baseline as one `BaselineAdminNetworkPolicy`, when configured so.
+    pub admin_baseline: Option<baseline_admin::AdminBaseline>,
 }
 
 /// Runs every enabled transform and the passes. `annotations` go on every new object (what the
-/// I/O shape wants there, e.g. Helm 4's filename annotation).
-pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) -> Result<Planned> {
+/// I/O shape wants there, e.g. Helm 4's filename annotation); new objects in namespace
+/// `unplaced` get no `metadata.namespace` (see [`crate::core::Context::unplaced_namespace`]).
+pub fn plan(
+    model: &Model,
+    config: &Config,
+    annotations: &[(String, String)],
+    unplaced: Option<&str>,
+) -> Result<Planned> {
     if !config.enabled {
         return Ok(Planned::default());
     }
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
     let baseline = default_deny::plan(model, config, dns_rule.as_ref());
+    let admin_baseline = baseline_admin::plan(model, config, dns_rule.as_ref(), annotations)?;
+    let mut early_findings = Vec::new();
+    if let (Some(ns), Some(_)) = (unplaced, &admin_baseline) {
+        // A BaselineAdminNetworkPolicy names namespaces: it cannot follow objects to wherever
+        // Helm puts them, as a namespace-less NetworkPolicy does.
+        early_findings.push(Finding {
+            severity: Severity::Warning,
+            field: Some("defaultDeny.as".into()),
+            message: format!(
+                "the BaselineAdminNetworkPolicy names namespaces, and objects without metadata.namespace were taken \
+                 to be in {ns:?}: pass -n with the release namespace"
+            ),
+        });
+    }
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
@@ -70,15 +94,18 @@ pub fn plan(model: &Model, config: &Config, annotations: &[(String, String)]) ->
     generated.extend(port_forward::plan(model, config)?.policies);
     generated.extend(workload);
 
-    let mut edits = Plan { findings: allowed.findings, ..Plan::default() };
+    early_findings.extend(allowed.findings);
+    let mut edits = Plan { findings: early_findings, ..Plan::default() };
     if let Some(rule) = &dns_rule {
         edits.extend(dns::plan(model, rule, &generated));
         generated = dns::complete(model, rule, generated);
+    } else {
+        edits.findings.extend(dns::off_with_egress_denied(model, &generated));
     }
     edits.extend(egress_merge::plan(model, config));
-    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations));
+    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced));
     edits.edits.extend(updates);
-    Ok(Planned { added, edits: edits.edits, findings: edits.findings })
+    Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
 }
 
 /// A k8s-openapi value as JSON in netfence's key order.
@@ -146,9 +173,9 @@ pub(crate) mod testing {
         Model::build(&stream, "default", Needs { workloads: true, manifests: true }).expect("a valid model")
     }
 
-    /// The `networkPolicy` block from YAML.
+    /// The `netfence` block from YAML.
     pub fn config(yaml: &str) -> Config {
         let value = crate::stream::parse_value(yaml.as_bytes(), crate::stream::Format::Yaml).expect("valid YAML");
-        Config::from_value(value, "networkPolicy").expect("a valid config")
+        Config::from_value(value, "netfence").expect("a valid config")
     }
 }

@@ -22,8 +22,14 @@ pub struct Named {
 }
 
 /// Names `policies` in order; `annotations` go on every one (what the I/O shape wants on new
-/// objects, e.g. Helm 4's filename annotation).
-pub fn name(model: &Model, policies: Vec<NewPolicy>, annotations: &[(String, String)]) -> Vec<Named> {
+/// objects, e.g. Helm 4's filename annotation). Policies of namespace `unplaced` get no
+/// `metadata.namespace` (the input's objects there had none).
+pub fn name(
+    model: &Model,
+    policies: Vec<NewPolicy>,
+    annotations: &[(String, String)],
+    unplaced: Option<&str>,
+) -> Vec<Named> {
     // Names in use, per (namespace, name): the input's own policies, then each name given here.
     let mut taken: HashSet<(String, String)> =
         model.policies.iter().filter(|p| !p.managed).map(|p| (p.namespace.clone(), p.name.clone())).collect();
@@ -32,7 +38,12 @@ pub fn name(model: &Model, policies: Vec<NewPolicy>, annotations: &[(String, Str
         .map(|p| {
             let name = unique(&taken, &p.namespace, &p.base_name);
             taken.insert((p.namespace.clone(), name.clone()));
-            let value = object(&p, &name, annotations);
+            let mut value = object(&p, &name, annotations);
+            if unplaced == Some(p.namespace.as_str()) {
+                if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("namespace");
+                }
+            }
             Named { namespace: p.namespace, name, value, reasons: p.reasons }
         })
         .collect()
@@ -77,10 +88,17 @@ mod tests {
              apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: netfence-allow-dns, namespace: a, labels: {app.kubernetes.io/managed-by: netfence}}\nspec: {podSelector: {}}\n",
         );
         let new = |base: &str| NewPolicy::new("a", base, Default::default(), "r".into());
-        let named =
-            name(&m, vec![new("netfence-default-deny"), new("netfence-default-deny"), new("netfence-allow-dns")], &[]);
+        let named = name(
+            &m,
+            vec![new("netfence-default-deny"), new("netfence-default-deny"), new("netfence-allow-dns")],
+            &[],
+            None,
+        );
         let names: Vec<&str> = named.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["netfence-default-deny-2", "netfence-default-deny-3", "netfence-allow-dns"]);
         assert_eq!(named[0].value["metadata"]["labels"][MANAGED_BY_LABEL], "netfence");
+        assert_eq!(named[0].value["metadata"]["namespace"], "a");
+        let unplaced = name(&m, vec![new("x")], &[], Some("a"));
+        assert!(unplaced[0].value["metadata"].get("namespace").is_none(), "{:?}", unplaced[0].value);
     }
 }

@@ -38,7 +38,7 @@ pub fn plan(model: &Model, config: &Config) -> Result<Plan> {
             namespaces.push(ns.clone());
         } else {
             return Err(Error::config(
-                format!("networkPolicy.portForward.namespaces[{i}]"),
+                format!("netfence.portForward.namespaces[{i}]"),
                 format!("unknown namespace {ns:?}"),
             ));
         }
@@ -59,7 +59,7 @@ pub fn plan(model: &Model, config: &Config) -> Result<Plan> {
             p.labels.push(("netfence.dev/relaxed".into(), "true".into()));
             p.annotations.push((
                 "netfence.dev/note".into(),
-                "relaxed: allows kubectl port-forward and host-network traffic (networkPolicy.portForward)".into(),
+                "relaxed: allows kubectl port-forward and host-network traffic (netfence.portForward)".into(),
             ));
             p
         })

@@ -36,7 +36,7 @@ pub fn reconcile(model: &Model, named: Vec<Named>) -> (Vec<Named>, Vec<Edit>) {
 
 /// `existing` with what netfence owns taken from `new`: the `spec`, and the labels and
 /// annotations netfence sets.
-fn regenerated(existing: &Value, new: &Value) -> Value {
+pub fn regenerated(existing: &Value, new: &Value) -> Value {
     let mut out = existing.clone();
     if !out.is_object() {
         return new.clone();

@@ -89,7 +89,7 @@ pub fn managed_namespaces(model: &Model, config: &Config) -> Vec<String> {
     model.namespace_names().filter(|ns| !excluded.iter().any(|e| e == ns)).map(str::to_string).collect()
 }
 
-/// Resolves a side to pod sets. `path` names it in errors (`networkPolicy.allow[0].from`);
+/// Resolves a side to pod sets. `path` names it in errors (`netfence.allow[0].from`);
 /// `require_selector`: a side without namespace means the render's default namespace. The side's
 /// shape was checked with the configuration ([`Side::validate`]); what is checked here needs the
 /// render (unknown namespaces and workloads).
@@ -193,11 +193,8 @@ mod tests {
         // The side's shape is the configuration's business.
         let bad = crate::config::Config::from_value(
             serde_json::json!({"allow": [{"from": {"namespace": "a", "namespaces": ["b"]}, "to": {"namespace": "b"}}]}),
-            "networkPolicy",
+            "netfence",
         );
-        assert_eq!(
-            bad.unwrap_err().to_string(),
-            "networkPolicy.allow[0].from: set `namespace` or `namespaces`, not both"
-        );
+        assert_eq!(bad.unwrap_err().to_string(), "netfence.allow[0].from: set `namespace` or `namespaces`, not both");
     }
 }

@@ -18,12 +18,13 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
     }
     let mut workloads: Vec<_> = model.workloads.iter().filter(|w| is_candidate(model, w)).collect();
     workloads.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let extra = super::egress_merge::rules(model, config);
     let policies = workloads
         .into_iter()
         .map(|w| {
             let mut group = Group::new(super::allowances::pods_of(w));
             group.egress.extend(dns.map(|d| d.rule.clone()));
-            group.egress.extend(config.extra_rules().cloned());
+            group.egress.extend(extra.iter().map(|r| (*r).clone()));
             group.reasons.push(format!(
                 "workloadPolicies: {} {}/{} is selected by no policy: its own policy, with DNS and the extra egress rules",
                 w.kind, w.namespace, w.name

@@ -446,3 +446,17 @@ fn the_readme_admin_example() {
         "{err}"
     );
 }
+
+/// `render --check` lints the output with the same topology checks as `check` (here: two
+/// AdminNetworkPolicies of one priority, a conflict only the whole-input checks see).
+#[test]
+fn render_check_sees_the_conflicts_check_sees() {
+    let input = util::read("tests/fixtures/analysis/admin-same-priority.yaml");
+    let check = util::netfence(&["check", "tests/fixtures/analysis/admin-same-priority.yaml"], b"");
+    assert!(util::text(&check.stdout).contains("NF011"), "{}", util::text(&check.stdout));
+    let render = util::netfence(&["render", "--check", "-n", "a"], input.as_bytes());
+    let err = util::text(&render.stderr);
+    assert!(err.contains("NF011") && err.contains("AdminNetworkPolicy same"), "{err}");
+    assert_ne!(render.status.code(), Some(0));
+    assert!(render.stdout.is_empty(), "errors: nothing written");
+}

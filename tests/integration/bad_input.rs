@@ -108,14 +108,12 @@ fn port_out_of_range() {
 
 #[test]
 fn unknown_protocol() {
-    let values = values_file(
-        "protocol",
-        "networkPolicy:\n  extraEgress:\n    - ports:\n        - protocol: ICMP\n          port: 1\n",
-    );
+    let values =
+        values_file("protocol", "netfence:\n  egress:\n    - ports:\n        - protocol: ICMP\n          port: 1\n");
     assert_fails(
         &netfence(&["-f", &values], GOOD_DOC.as_bytes()),
         2,
-        &["networkPolicy.extraEgress[0].ports[0].protocol", "ICMP"],
+        &["netfence.egress[0].ports[0].protocol", "ICMP"],
     );
 }
 

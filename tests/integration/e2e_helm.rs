@@ -67,7 +67,7 @@ fn check_sources(text: &str, generated: &str) {
 fn write_bad_values(dir: &Path) -> PathBuf {
     let bad = dir.join("typo-values.yaml");
     // `egres`: a typo netfence must refuse rather than silently render without the egress rules.
-    std::fs::write(&bad, "networkPolicy:\n  egres: []\n").unwrap();
+    std::fs::write(&bad, "netfence:\n  egres: []\n").unwrap();
     bad
 }
 
@@ -205,7 +205,7 @@ fn template_checked(cmd: &mut Command, renderer: impl Into<OsString>, extra: &[&
 /// Values that leave DNS out: the chart's egress policies then block DNS (an NF002 error).
 fn write_no_dns_values(dir: &Path) -> PathBuf {
     let file = dir.join("no-dns-values.yaml");
-    std::fs::write(&file, "networkPolicy:\n  dns: {enabled: false}\n").unwrap();
+    std::fs::write(&file, "netfence:\n  dns: {enabled: false}\n").unwrap();
     file
 }
 

@@ -27,7 +27,7 @@ spec:
 
 fn config(yaml: &str) -> netfence::Result<Config> {
     let value: Value = serde_saphyr::from_str(yaml).unwrap();
-    Config::from_value(value, "networkPolicy")
+    Config::from_value(value, "netfence")
 }
 
 fn run(yaml: &str) -> netfence::Result<Vec<Value>> {
@@ -50,23 +50,23 @@ fn error(yaml: &str) -> String {
 #[test]
 fn errors_name_the_entry() {
     let e = error("allow: [{from: {namespace: other}, to: {workload: nope}}]");
-    assert!(e.starts_with("networkPolicy.allow[0].to.workload: unknown workload \"nope\""), "{e}");
+    assert!(e.starts_with("netfence.allow[0].to.workload: unknown workload \"nope\""), "{e}");
     let e = error("allow: [{from: {namespace: ghost}, to: {namespace: shop}}]");
-    assert!(e.starts_with("networkPolicy.allow[0].from.namespace: unknown namespace \"ghost\""), "{e}");
+    assert!(e.starts_with("netfence.allow[0].from.namespace: unknown namespace \"ghost\""), "{e}");
     let e = error("allow: [{from: {}, to: {namespace: shop}}]");
-    assert!(e.starts_with("networkPolicy.allow[0].from: needs"), "{e}");
+    assert!(e.starts_with("netfence.allow[0].from: needs"), "{e}");
     let e = error("externalEgress: [{namespace: shop}]");
-    assert!(e.starts_with("networkPolicy.externalEgress[0]: needs a non-empty `podSelector` or a `workload`"), "{e}");
+    assert!(e.starts_with("netfence.externalEgress[0]: needs a non-empty `podSelector` or a `workload`"), "{e}");
     let e = error("externalEgress: [{workload: web, except: [10.0.0.0/8, 10.1.0.0/16]}]");
-    assert!(e.starts_with("networkPolicy.externalEgress[0].except: 10.1.0.0/16 overlaps 10.0.0.0/8"), "{e}");
+    assert!(e.starts_with("netfence.externalEgress[0].except: 10.1.0.0/16 overlaps 10.0.0.0/8"), "{e}");
     let e = error("externalEgress: [{workload: web, except: [fc00::/7]}]");
     assert!(e.contains("externalEgress[0].except[0]") && e.contains("ipv6"), "{e}");
     let e = error("kubeApi: {from: [{workload: web}]}");
-    assert!(e.starts_with("networkPolicy.kubeApi.cidrs: required"), "{e}");
+    assert!(e.starts_with("netfence.kubeApi.cidrs: required"), "{e}");
     let e = error("allow: [{from: {namespace: shop}, to: {namespace: other}, ports: [{port: 99999}]}]");
-    assert!(e.starts_with("networkPolicy.allow[0].ports[0].port: port 99999"), "{e}");
+    assert!(e.starts_with("netfence.allow[0].ports[0].port: port 99999"), "{e}");
     let e = error("portForward: {enabled: true, namespaces: [ghost]}");
-    assert!(e.starts_with("networkPolicy.portForward.namespaces[0]: unknown namespace"), "{e}");
+    assert!(e.starts_with("netfence.portForward.namespaces[0]: unknown namespace"), "{e}");
     let e = error("allow: [{from: {namespace: shop}, too: {}}]");
     assert!(e.contains("unknown field `too`"), "{e}");
 }
@@ -153,5 +153,5 @@ fn generated_egress_policies_get_dns_when_there_is_no_baseline() {
 #[test]
 fn node_local_address_must_be_an_ip() {
     let e = error("dns: {profile: node-local, nodeLocalAddress: notanip}");
-    assert!(e.starts_with("networkPolicy.dns.nodeLocalAddress: \"notanip\" is not an IP address"), "{e}");
+    assert!(e.starts_with("netfence.dns.nodeLocalAddress: \"notanip\" is not an IP address"), "{e}");
 }

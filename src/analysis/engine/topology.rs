@@ -394,7 +394,9 @@ impl Topology {
     pub fn from_model(model: &Model, value_of: impl Fn(usize) -> Result<Value>) -> Result<Topology> {
         let mut topology = Topology::default();
         topology.absorb(model, None, &mut HashMap::new(), value_of)?;
-        topology.workloads.sort_by_cached_key(Workload::id);
+        // The same ordering and conflict checks as `load`: the admin tiers are evaluated in
+        // priority order, and `render --check` must see what `check` sees.
+        topology.finish();
         Ok(topology)
     }
 
