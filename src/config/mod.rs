@@ -141,6 +141,8 @@ impl Config {
             || !self.kube_api.from.is_empty()
             || self.workload_policies.enabled
             || self.infer.enabled
+            // What netfence's default-deny closes is kept per workload (chart policies' rules).
+            || self.default_deny.enabled
     }
 }
 

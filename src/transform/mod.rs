@@ -6,7 +6,8 @@
 //! Transforms: [`default_deny`] (per-namespace baseline), [`baseline_admin`] (the same as one
 //! BaselineAdminNetworkPolicy), [`allow_matrix`], [`external_egress`],
 //! [`kube_api`], [`port_forward`], [`workload_policies`], [`allowances`] (the connections the
-//! release needs, merged into the workload policies by [`allowances::merge`]), [`dns`] (DNS for input policies),
+//! release needs, merged into the workload policies by [`allowances::merge`]; [`keep`] feeds it
+//! what the chart's own policies admit), [`dns`] (DNS for input policies),
 //! [`egress_merge`] (extra egress rules). Passes: [`workload_policies::absorb_edges`],
 //! [`dns::complete`] (DNS for generated policies), [`naming`], [`reconcile`]. Each transform is
 //! idempotent on its own, so running netfence on its own output changes nothing.
@@ -19,6 +20,7 @@ pub mod dns;
 pub mod egress_merge;
 pub mod external_egress;
 pub mod groups;
+pub mod keep;
 pub mod kube_api;
 pub mod naming;
 pub mod plan;
@@ -81,7 +83,9 @@ pub fn plan(
     let allow = allow_matrix::plan(model, config)?;
     let workload = workload_policies::plan(model, config, dns_rule.as_ref());
     let (workload, allow) = workload_policies::absorb_edges(workload.policies, allow.policies);
-    let allowed = allowances::plan(model, config, &crate::infer::allowances(model, config));
+    let mut needed = crate::infer::allowances(model, config);
+    needed.extend(keep::plan(model, config));
+    let allowed = allowances::plan(model, config, &needed);
     let workload = allowances::merge(workload, allowed.policies);
     let mut generated = baseline.policies;
     generated.extend(allow);

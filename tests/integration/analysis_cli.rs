@@ -181,7 +181,7 @@ fn the_lint_example_shows_every_rule() {
         util::text(&admin.stdout)
     );
     assert!(report.contains("error NF002 dns-blocked: shop/web[Deployment]"), "{report}");
-    assert!(report.ends_with("check: 3 errors, 7 warnings, 1 infos\n"), "{report}");
+    assert!(report.ends_with("check: 3 errors, 10 warnings, 1 infos\n"), "{report}");
     // With netfence's render in front (-f), DNS is injected: NF002 is gone.
     let values = util::scratch_dir("lint-example").join("values.yaml");
     std::fs::write(&values, "networkPolicy: {}\n").unwrap();

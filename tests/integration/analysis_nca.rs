@@ -5,8 +5,8 @@
 //! merges adjacent ranges that netfence keeps apart). NCA must never report `Found missing
 //! elements`: its "livesim" would then have invented pods and hidden broken rules.
 
-use crate::util;
-use netfence::analysis::ports::{ConnSet, PortSet, Protocol};
+use crate::util::{self, nca_conns};
+use netfence::analysis::ports::ConnSet;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -28,36 +28,6 @@ fn ip_range(text: &str) -> Option<(u32, u32)> {
     let text = text.trim_end_matches("[External]");
     let (a, b) = text.split_once('-').unwrap_or((text, text));
     Some((u32::from(a.parse::<Ipv4Addr>().ok()?), u32::from(b.parse::<Ipv4Addr>().ok()?)))
-}
-
-/// NCA's `All connections` or `{protocols:TCP, UDP,dst_ports:53},{...}`.
-fn nca_conns(text: &str) -> ConnSet {
-    if text.trim() == "All connections" {
-        return ConnSet::all();
-    }
-    let mut out = ConnSet::none();
-    for group in text.trim().trim_start_matches('{').trim_end_matches('}').split("},{") {
-        let (protocols, ports) = match group.split_once(",dst_ports:") {
-            Some((p, ports)) => (p, Some(ports)),
-            None => (group, None),
-        };
-        let protocols = protocols.trim_start_matches("protocols:");
-        for proto in protocols.split(',').map(str::trim) {
-            let proto = Protocol::parse(proto).unwrap_or_else(|| panic!("NCA protocol {proto:?} in {text:?}"));
-            let mut set = PortSet::default();
-            match ports {
-                None => set = PortSet::full(),
-                Some(list) => {
-                    for item in list.split(',') {
-                        let (a, b) = item.split_once('-').unwrap_or((item, item));
-                        set.union_with(&PortSet::range(a.trim().parse().unwrap(), b.trim().parse().unwrap()));
-                    }
-                }
-            }
-            out.union_with(&ConnSet::of(proto, set));
-        }
-    }
-    out
 }
 
 /// Reads connection lines; NCA may split one pair's connections over several lines, so lines

@@ -11,7 +11,7 @@
 //! - every policy of the output that restricts egress allows DNS, or its namespace has an
 //!   allow-DNS baseline (checked with an oracle written here, independent of `src/`).
 
-use crate::util;
+use crate::util::{self, selector_matches};
 use netfence::config::{values, Config};
 use netfence::run::RenderOptions;
 use netfence::stream::split::{split_json, split_yaml, Chunk};
@@ -156,27 +156,6 @@ fn check_partition(input: &[u8], output: &[u8]) -> Result<(), String> {
 }
 
 // ---- DNS oracle: what the API server's semantics say, written independently of src/ ----
-
-fn selector_matches(sel: &Value, labels: &BTreeMap<&str, &str>) -> bool {
-    if sel.is_null() {
-        return true;
-    }
-    let ml = sel["matchLabels"].as_object().into_iter().flatten();
-    let labels_ok = ml.into_iter().all(|(k, v)| v.as_str().is_some_and(|v| labels.get(k.as_str()) == Some(&v)));
-    let exprs = sel["matchExpressions"].as_array().into_iter().flatten();
-    labels_ok
-        && exprs.into_iter().all(|e| {
-            let value = e["key"].as_str().and_then(|k| labels.get(k));
-            let values: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            match e["operator"].as_str() {
-                Some("In") => value.is_some_and(|v| values.contains(v)),
-                Some("NotIn") => value.is_none_or(|v| !values.contains(v)),
-                Some("Exists") => value.is_some(),
-                Some("DoesNotExist") => value.is_none(),
-                _ => false,
-            }
-        })
-}
 
 fn restricts_egress(p: &Value) -> bool {
     match p["spec"]["policyTypes"].as_array() {

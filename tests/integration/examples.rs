@@ -73,3 +73,50 @@ fn the_checks_reject_a_policy_without_dns() {
     policy["spec"]["egress"].as_array_mut().unwrap().remove(0);
     matih_ai::check_output(&docs);
 }
+
+/// examples/ingress-only: Argo CD's ingress-only policies; netfence's default-deny closes egress
+/// and keeps what the chart's ingress rules admit (see examples/ingress-only/README.md).
+mod ingress_only {
+    use crate::util;
+
+    const DIR: &str = "examples/ingress-only";
+
+    fn netfence(input: &[u8]) -> Vec<u8> {
+        let out = util::netfence(&["-n", "argocd"], input);
+        util::ok(&out, "netfence -n argocd");
+        out.stdout
+    }
+
+    #[test]
+    fn ingress_only_reproduces_expected_yaml_and_is_idempotent() {
+        let input = std::fs::read(util::repo_root().join(DIR).join("rendered.yaml")).unwrap();
+        let expected = std::fs::read(util::repo_root().join(DIR).join("expected.yaml")).unwrap();
+        let got = netfence(&input);
+        assert!(got == expected, "{DIR}/expected.yaml is stale: {}", util::first_difference(&expected, &got));
+        assert!(netfence(&expected) == expected, "a second run changed {DIR}/expected.yaml");
+    }
+
+    /// NCA, not netfence, judges the output: the connections the chart admits are there (the
+    /// issue's example first), and what the chart's default-deny closes stays closed.
+    #[test]
+    fn ingress_only_keeps_what_the_chart_admits() {
+        let Some(nca) = util::tool("nca") else { return };
+        let dir = util::scratch_dir("examples-ingress-only");
+        std::fs::copy(util::repo_root().join(DIR).join("expected.yaml"), dir.join("output.yaml")).unwrap();
+        std::fs::copy(util::kube_system_fixture(), dir.join("kube-system.yaml")).unwrap();
+        let text = util::nca_connectivity(&nca, &dir);
+        let conns = |src: &str, dst: &str| {
+            let prefix = format!("argocd/{src} => argocd/{dst} : ");
+            text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map(util::nca_conns).unwrap_or_default()
+        };
+        let server = "argocd-server[Deployment]";
+        let repo = "argocd-repo-server[Deployment]";
+        let dex = "argocd-dex-server[Deployment]";
+        let controller = "argocd-application-controller[StatefulSet]";
+        assert_eq!(conns(server, repo).to_string(), "TCP 8081,8084", "repo-server and metrics\n{text}");
+        assert_eq!(conns(controller, repo).to_string(), "TCP 8081,8084");
+        assert_eq!(conns(server, dex).to_string(), "TCP 5556-5558", "http, grpc and metrics");
+        assert!(conns(repo, server).is_all(), "argocd-server admits everyone");
+        assert_eq!(conns(repo, dex).to_string(), "TCP 5558", "dex admits only argocd-server on http and grpc");
+    }
+}

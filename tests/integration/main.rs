@@ -24,5 +24,6 @@ mod fuzz_regressions;
 mod golden;
 mod hostile;
 mod infer;
+mod keep_release;
 mod platform;
 mod seeds;

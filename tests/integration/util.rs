@@ -5,8 +5,10 @@
 //! needs a missing tool is skipped with a visible line on stderr, except under `CI=true`, where a
 //! missing tool is a failure: CI must never pass by running nothing.
 
+use netfence::analysis::ports::{ConnSet, PortSet, Protocol};
 use netfence::run::{render, RenderOptions};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -323,4 +325,57 @@ pub mod matih_ai {
         assert_eq!(dns["spec"]["policyTypes"], json!(["Egress"]));
         assert_eq!(dns["spec"]["egress"], json!([dns_rule()]));
     }
+}
+
+/// NCA's `All connections` or `{protocols:TCP, UDP,dst_ports:53},{...}`.
+pub fn nca_conns(text: &str) -> ConnSet {
+    if text.trim() == "All connections" {
+        return ConnSet::all();
+    }
+    let mut out = ConnSet::none();
+    for group in text.trim().trim_start_matches('{').trim_end_matches('}').split("},{") {
+        let (protocols, ports) = match group.split_once(",dst_ports:") {
+            Some((p, ports)) => (p, Some(ports)),
+            None => (group, None),
+        };
+        let protocols = protocols.trim_start_matches("protocols:");
+        for proto in protocols.split(',').map(str::trim) {
+            let proto = Protocol::parse(proto).unwrap_or_else(|| panic!("NCA protocol {proto:?} in {text:?}"));
+            let mut set = PortSet::default();
+            match ports {
+                None => set = PortSet::full(),
+                Some(list) => {
+                    for item in list.split(',') {
+                        let (a, b) = item.split_once('-').unwrap_or((item, item));
+                        set.union_with(&PortSet::range(a.trim().parse().unwrap(), b.trim().parse().unwrap()));
+                    }
+                }
+            }
+            out.union_with(&ConnSet::of(proto, set));
+        }
+    }
+    out
+}
+
+/// Whether a label selector (as JSON; `null` selects everything) selects `labels`, by the API
+/// server's rules, written independently of `src/`.
+pub fn selector_matches(sel: &Value, labels: &BTreeMap<&str, &str>) -> bool {
+    if sel.is_null() {
+        return true;
+    }
+    let ml = sel["matchLabels"].as_object().into_iter().flatten();
+    let labels_ok = ml.into_iter().all(|(k, v)| v.as_str().is_some_and(|v| labels.get(k.as_str()) == Some(&v)));
+    let exprs = sel["matchExpressions"].as_array().into_iter().flatten();
+    labels_ok
+        && exprs.into_iter().all(|e| {
+            let value = e["key"].as_str().and_then(|k| labels.get(k));
+            let values: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            match e["operator"].as_str() {
+                Some("In") => value.is_some_and(|v| values.contains(v)),
+                Some("NotIn") => value.is_none_or(|v| !values.contains(v)),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                _ => false,
+            }
+        })
 }

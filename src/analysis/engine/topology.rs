@@ -133,6 +133,8 @@ pub struct Service {
     pub name: String,
     /// The typed spec.
     pub spec: ServiceSpec,
+    /// Where it is (lint findings about it point there).
+    pub origin: Origin,
 }
 
 /// Where an OpenShift Route or a Kubernetes Ingress sends traffic: Services of its namespace.
@@ -264,6 +266,22 @@ pub struct Topology {
     pub services: Vec<Service>,
     /// Routes and Ingresses.
     pub routes: Vec<IngressRoute>,
+    /// The Services each workload's containers name (see [`crate::infer`]), for the lint.
+    pub references: Vec<Reference>,
+}
+
+/// A workload naming a Service in its containers (env, args, command, the ConfigMaps and
+/// Secrets they read): it needs to reach the Service's pods.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// The workload, as [`Workload::id`] spells it.
+    pub from: String,
+    /// The Service's backing workloads, likewise.
+    pub to: Vec<String>,
+    /// Ports on the backing pods (target ports); empty: all.
+    pub ports: Vec<k8s_openapi::api::networking::v1::NetworkPolicyPort>,
+    /// Where the name is, e.g. `env DB_URL of deployment/api names service db:5432`.
+    pub evidence: String,
 }
 
 impl Topology {
@@ -342,7 +360,7 @@ impl Topology {
     /// Reads the items of a KRM `ResourceList` (item `i` is "document" `i + 1` of the origins).
     pub fn from_items(items: &[Value], default_namespace: &str) -> Result<Topology> {
         let mut topology = Topology::default();
-        let model = Model::from_items(items, default_namespace, Needs { workloads: true, manifests: false })?;
+        let model = Model::from_items(items, default_namespace, Needs { workloads: true, manifests: true })?;
         let mut index = HashMap::new();
         topology.absorb(&model, None, &mut index, |i| Ok(model.value_in(items, i).cloned().unwrap_or_default()))?;
         topology.finish();
@@ -361,6 +379,30 @@ impl Topology {
         Ok(topology)
     }
 
+    /// Records the Service references inference finds in `model` (default inference settings).
+    fn add_references(&mut self, model: &Model) {
+        // Inference names workloads `ns/Kind/name`; the analysis `ns/name[Kind]`.
+        let id = |name: &str| match name.splitn(3, '/').collect::<Vec<_>>().as_slice() {
+            [ns, kind, n] => Some(format!("{ns}/{n}[{kind}]")),
+            _ => None,
+        };
+        let config = crate::config::Config::default();
+        for c in crate::infer::infer(model, &config) {
+            if c.rule != crate::infer::Rule::ServiceReference {
+                continue;
+            }
+            let to: Vec<String> = c.to.names.iter().filter_map(|n| id(n)).collect();
+            for from in c.from.names.iter().filter_map(|n| id(n)) {
+                self.references.push(Reference {
+                    from,
+                    to: to.clone(),
+                    ports: c.ports.clone(),
+                    evidence: c.evidence.clone(),
+                });
+            }
+        }
+    }
+
     fn add(
         &mut self,
         input: &Input,
@@ -368,7 +410,7 @@ impl Topology {
         index: &mut HashMap<(String, String, String), usize>,
     ) -> Result<()> {
         let stream = Stream::parse_lenient(&input.bytes)?;
-        let model = Model::build(&stream, default_namespace, Needs { workloads: true, manifests: false })?;
+        let model = Model::build(&stream, default_namespace, Needs { workloads: true, manifests: true })?;
         self.absorb(&model, input.name.as_deref(), index, |i| object_value(&stream, &model, i))
     }
 
@@ -431,6 +473,9 @@ impl Topology {
                 other_labels: Vec::new(),
             });
         }
+        if !model.manifests.is_empty() {
+            self.add_references(model);
+        }
         // Other policy kinds (Cilium, Calico, multi-network ones) and the multi-network objects
         // that change who can reach whom: one warning per kind, not per object.
         let mut unanalysed: BTreeMap<&str, (usize, &Object)> = BTreeMap::new();
@@ -461,7 +506,9 @@ impl Topology {
             let spec = value.get("spec").cloned().unwrap_or(Value::Null);
             match o.kind.as_str() {
                 "Service" => match serde_json::from_value::<ServiceSpec>(spec) {
-                    Ok(spec) => self.services.push(Service { namespace, name: o.name.to_string(), spec }),
+                    Ok(spec) => {
+                        self.services.push(Service { namespace, name: o.name.to_string(), spec, origin: origin(o) })
+                    }
                     Err(e) => tracing::warn!("{}: ignoring the Service: {e}", origin(o)),
                 },
                 "Route" => self.routes.push(route_backends(namespace, &o.name, &spec)),

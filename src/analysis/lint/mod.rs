@@ -20,6 +20,9 @@ mod nf011;
 mod nf012;
 mod nf013;
 mod nf014;
+mod nf015;
+mod nf016;
+mod nf017;
 mod problems;
 
 use crate::analysis::engine::connectivity::Engine;
@@ -43,6 +46,9 @@ pub use nf011::RULE as NF011;
 pub use nf012::RULE as NF012;
 pub use nf013::RULE as NF013;
 pub use nf014::RULE as NF014;
+pub use nf015::RULE as NF015;
+pub use nf016::RULE as NF016;
+pub use nf017::RULE as NF017;
 
 // The text format, for the callers outside the analysis that print findings (render's
 // `--check`, the KRM function's results).
@@ -90,8 +96,10 @@ pub struct Rule {
 }
 
 /// Every rule, in ID order.
-pub const RULES: [&Rule; 14] =
-    [&NF001, &NF002, &NF003, &NF004, &NF005, &NF006, &NF007, &NF008, &NF009, &NF010, &NF011, &NF012, &NF013, &NF014];
+pub const RULES: [&Rule; 15] = [
+    &NF001, &NF002, &NF003, &NF004, &NF005, &NF006, &NF007, &NF008, &NF009, &NF010, &NF011, &NF012, &NF013, &NF014,
+    &NF015,
+];
 
 /// One finding.
 #[derive(Debug, Clone)]
@@ -175,7 +183,7 @@ fn peers_of(p: &Policy) -> impl Iterator<Item = (&Policy, String, &NetworkPolicy
 pub fn check(topology: &Topology) -> Vec<Finding> {
     let cx = Context::new(topology);
     let mut out = Vec::new();
-    let rules: [fn(&Context, &mut Vec<Finding>); 15] = [
+    let rules: [fn(&Context, &mut Vec<Finding>); 18] = [
         nf001::check,
         nf002::check,
         nf003::check,
@@ -191,6 +199,9 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
         nf012::check,
         nf013::check,
         nf014::check,
+        nf015::check,
+        nf016::check,
+        nf017::check,
     ];
     for rule in rules {
         rule(&cx, &mut out);
