@@ -154,8 +154,9 @@ impl Run<'_> {
             return Ok(Done { outcome: Outcome::default(), report: Report::default(), lint: None });
         }
         // Workloads are always modelled: the warnings need them.
-        let model = Model::from_items(resources, &self.namespace.name, Needs { workloads: true })
+        let mut model = Model::from_items(resources, &self.namespace.name, Needs { workloads: true })
             .map_err(|e| model_failure(resources, positions, e))?;
+        model.disown_additions().map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
             core::core(&model, self.config, &super::context(&model, self.namespace))
                 .map_err(|e| model_failure(resources, positions, e))?
