@@ -163,6 +163,6 @@ mod tests {
             original(&json!({"metadata": {"annotations": {ADDED_EGRESS: "junk"}}})),
             Original::Mismatch(..)
         ));
-        assert_eq!(hash(&[rule.clone()]), hash(&[rule]), "stable");
+        assert_eq!(hash(std::slice::from_ref(&rule)), hash(&[rule]), "stable");
     }
 }
