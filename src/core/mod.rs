@@ -10,7 +10,7 @@ pub mod report;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{ownership, Model};
 use crate::transform::{self, Change, Finding};
 use json_patch::PatchOperation;
 use serde_json::Value;
@@ -83,6 +83,11 @@ pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome
     let planned = transform::plan(model, config, &context.annotations, context.unplaced_namespace.as_deref())?;
     // Edits per policy, in plan order.
     let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
+    // A policy holding netfence's additions of an earlier run is rewritten even with no edit:
+    // those additions go.
+    for (i, _) in model.policies.iter().enumerate().filter(|(_, p)| p.original.is_some()) {
+        by_policy.insert(i, Vec::new());
+    }
     for e in &planned.edits {
         by_policy.entry(e.policy).or_default().push(e);
     }
@@ -189,7 +194,19 @@ fn policy_ops(
         reasons.push(e.reason.clone());
     }
     tracing::debug!(namespace = %policy.namespace, policy = %policy.name, rules = rules.len(), "appending egress rules");
-    (!rules.is_empty()).then(|| (patch::append_egress(&policy.value, rules), Action::Changed, reasons))
+    // The output: the policy without netfence's earlier additions, this run's appended and
+    // recorded (see `model::ownership`); the patch goes from the document as read to it.
+    let original = policy.original_value();
+    let mut output = original.clone();
+    if !rules.is_empty() {
+        output = patch::apply(original, &patch::append_egress(original, rules.clone())).ok()?;
+        ownership::annotate(&mut output, original, &rules);
+    }
+    let ops = patch::diff(&policy.value, &output);
+    if policy.original.is_some() && reasons.is_empty() && !ops.is_empty() {
+        reasons.push("netfence's egress rules of an earlier run removed (no longer configured)".to_string());
+    }
+    (!ops.is_empty()).then_some((ops, Action::Changed, reasons))
 }
 
 /// The parsed input document `doc`: a List document, or the policy that is the document.

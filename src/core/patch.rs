@@ -3,12 +3,13 @@
 //!
 //! Only operations that keep the key order of the result are produced (`add` of a new key
 //! appends it, `add`/`replace` of an existing key keeps its place), so the patched value
-//! serialises exactly as the intended output. Objects never get `remove` (serde_json's ordered
+//! serialises exactly as the intended output. Arrays lose items only at their end (`remove` of
+//! the items after the part kept, last first). Objects never get `remove` (serde_json's ordered
 //! map would move the last key into the hole): a changed object whose keys went away is replaced
 //! whole.
 
 use json_patch::jsonptr::PointerBuf;
-use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
+use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
 use serde_json::Value;
 
 /// The pointer of `tokens` below `base`.
@@ -26,6 +27,10 @@ fn add(path: PointerBuf, value: Value) -> PatchOperation {
 
 fn replace(path: PointerBuf, value: Value) -> PatchOperation {
     PatchOperation::Replace(ReplaceOperation { path, value })
+}
+
+fn remove(path: PointerBuf) -> PatchOperation {
+    PatchOperation::Remove(RemoveOperation { path })
 }
 
 /// Operations appending `rules` to the `spec.egress` of the policy object `policy`: one
@@ -70,8 +75,17 @@ fn diff_at(old: &Value, new: &Value, path: &PointerBuf, ops: &mut Vec<PatchOpera
                 }
             }
         }
-        (Value::Array(a), Value::Array(b)) if b.len() >= a.len() && a.iter().zip(b).all(|(x, y)| same(x, y)) => {
-            for item in &b[a.len()..] {
+        (Value::Array(a), Value::Array(b)) => {
+            // Items after the common beginning are removed (last first) and the new ones
+            // appended: netfence's earlier additions give way to this run's.
+            let common = a.iter().zip(b).take_while(|(x, y)| same(x, y)).count();
+            if common == 0 && !a.is_empty() && !b.is_empty() {
+                return ops.push(replace(path.clone(), new.clone()));
+            }
+            for i in (common..a.len()).rev() {
+                ops.push(remove(pointer(path, &[&i.to_string()])));
+            }
+            for item in &b[common..] {
                 ops.push(add(pointer(path, &["-"]), item.clone()));
             }
         }
@@ -100,6 +114,7 @@ pub fn under(prefix: &[&str], ops: Vec<PatchOperation>) -> Vec<PatchOperation> {
         .map(|op| match op {
             PatchOperation::Add(o) => add(base.concat(&o.path), o.value),
             PatchOperation::Replace(o) => replace(base.concat(&o.path), o.value),
+            PatchOperation::Remove(o) => remove(base.concat(&o.path)),
             other => other,
         })
         .collect()
@@ -142,6 +157,18 @@ mod tests {
         assert_eq!(ops.len(), 1);
         roundtrip(json!({"m": {"a": 1, "b": 2}}), json!({"m": {"a": 1}}));
         roundtrip(json!({"a/b": {"~": 1}}), json!({"a/b": {"~": 2}}));
+        // Arrays: the items after the common beginning removed, last first, the new appended.
+        let ops = roundtrip(json!({"e": [1, 2, 3]}), json!({"e": [1, 4]}));
+        assert_eq!(
+            serde_json::to_value(&ops).unwrap(),
+            json!([
+                {"op": "remove", "path": "/e/2"},
+                {"op": "remove", "path": "/e/1"},
+                {"op": "add", "path": "/e/-", "value": 4},
+            ])
+        );
+        roundtrip(json!([1, 2]), json!([3]));
+        roundtrip(json!([1, 2]), json!([]));
     }
 
     #[test]

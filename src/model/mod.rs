@@ -3,6 +3,7 @@
 //! parsed pod selector, indexed by namespace). Built once per run from a [`Stream`] or a
 //! ResourceList's items, and never edited by the transforms.
 
+pub mod ownership;
 pub mod policy;
 pub mod scope;
 pub mod workload;
@@ -66,6 +67,17 @@ pub struct Policy {
     /// never counts as a namespace's baseline (it exists only while the hook runs, and only
     /// Helm 4 shows it to netfence).
     pub hook: bool,
+    /// The policy before netfence's additions of an earlier run (see [`ownership`]), set by
+    /// [`Model::disown_additions`] when the policy records some; [`Policy::spec`] is then its
+    /// spec, while [`Policy::value`] stays the document as read (what edits apply to).
+    pub original: Option<Value>,
+}
+
+impl Policy {
+    /// The policy as the transforms see it: without netfence's additions of an earlier run.
+    pub fn original_value(&self) -> &Value {
+        self.original.as_ref().unwrap_or(&self.value)
+    }
 }
 
 /// What to parse beyond what every render needs.
@@ -151,6 +163,9 @@ pub struct Model {
     /// Namespaces the render places only Helm hooks in (and does not declare): they get no
     /// baseline, as under Helm 3, which does not show hooks to a post-renderer.
     pub hook_only_namespaces: BTreeSet<String>,
+    /// Policies whose record of netfence's additions no longer matches them, one line each
+    /// (set by [`Model::disown_additions`]).
+    pub ownership_warnings: Vec<String>,
 }
 
 impl Model {
@@ -339,6 +354,7 @@ impl Model {
                 pod_selector: spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default(),
                 spec,
                 hook: o.hook,
+                original: None,
                 managed: value
                     .pointer("/metadata/labels")
                     .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
@@ -361,6 +377,25 @@ impl Model {
         let o = &self.objects[obj];
         if needs.manifests && (workload::is_workload_kind(&o.kind) || MANIFEST_KINDS.contains(&o.kind.as_str())) {
             self.manifests.push(Manifest { object: obj, value: value.clone() });
+        }
+        Ok(())
+    }
+
+    /// Takes netfence's own additions of an earlier run out of the input policies (see
+    /// [`ownership`]), so that the transforms see, and a re-render edits, the policies as the
+    /// chart wrote them. Only rendering does this: analysis reads the policies as they are.
+    pub fn disown_additions(&mut self) -> Result<()> {
+        for p in self.policies.iter_mut().filter(|p| !p.managed) {
+            let original = match ownership::original(&p.value) {
+                ownership::Original::Untouched => continue,
+                ownership::Original::Restored(v) => v,
+                ownership::Original::Mismatch(v, why) => {
+                    self.ownership_warnings.push(format!("NetworkPolicy {}/{}: {why}", p.namespace, p.name));
+                    v
+                }
+            };
+            p.spec = read_spec(&original, &self.objects[p.object].doc_ref)?;
+            p.original = Some(original);
         }
         Ok(())
     }
@@ -399,6 +434,7 @@ impl Model {
         p.pod_selector = spec.pod_selector.as_ref().map(Selector::parse).unwrap_or_default();
         p.spec = spec;
         p.value = value;
+        p.original = None;
         Ok(())
     }
 

@@ -51,7 +51,12 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
         admin_baselines: model.admin_baselines.clone(),
         helm4_chart: model.helm4_chart.clone(),
         hook_only_namespaces: model.hook_only_namespaces.clone(),
+        ownership_warnings: vec![],
     };
+    // Policies read without netfence's earlier additions are, in the output, what they are.
+    for (i, p) in model.policies.iter().enumerate().filter(|(_, p)| p.original.is_some()) {
+        output.replace_policy(i, p.value.clone())?;
+    }
     for c in &outcome.changed {
         if let Some(i) = model.policy_of_document(c.doc) {
             output.replace_policy(i, c.value.clone())?;

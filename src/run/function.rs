@@ -159,8 +159,9 @@ impl Run<'_> {
         }
         // Workloads are always modelled: the warnings need them.
         let needs = Needs { workloads: true, manifests: self.config.infer.enabled };
-        let model = Model::from_items(resources, &self.namespace.name, needs)
+        let mut model = Model::from_items(resources, &self.namespace.name, needs)
             .map_err(|e| model_failure(resources, positions, e))?;
+        model.disown_additions().map_err(|e| model_failure(resources, positions, e))?;
         super::admissible(&model).map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
             core::core(&model, self.config, &super::context(&model, self.namespace))

@@ -88,6 +88,7 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
     let needs =
         Needs { workloads: options.config.needs_workloads() || extras.check, manifests: options.config.infer.enabled };
     let mut model = Model::build(&stream, &options.namespace.name, needs)?;
+    model.disown_additions()?;
     // Parsed Lists are kept only to rewrite those holding a policy: free the others before the
     // transforms run (peak memory on List-heavy streams).
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
@@ -189,9 +190,85 @@ mod tests {
             // A second run with another configuration regenerates netfence's own policies:
             // `updated` entries, whose patches must reproduce the output too.
             let (_, again, _) = check_report(&name, &output, &narrower);
-            let (_, e_changed, e_added) = check_report(&name, &input, &extra);
+            let (extended, e_changed, e_added) = check_report(&name, &input, &extra);
+            // netfence owns what it added: another configuration replaces it exactly (the same
+            // documents; a policy whose additions were removed is re-serialised, so not the
+            // same bytes where the chart's text had comments or another layout).
+            let (replaced, ..) = check_report(&name, &extended, &narrower);
+            let direct = check_report(&name, &input, &narrower).0;
+            assert!(documents(&replaced) == documents(&direct), "{name}: render(B, render(A, x)) != render(B, x)");
             (changed, added, updated) = (changed + c_changed + e_changed, added + c_added + e_added, updated + again);
         }
         assert!(changed > 50 && added > 100 && updated > 30, "changed {changed}, added {added}, updated {updated}");
+    }
+
+    /// Chart policies of every shape netfence appends to: an `egress` list, no `egress` key,
+    /// annotations of their own, an item of a List.
+    const CHART: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: a\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  policyTypes:\n  - Egress\n  egress:\n  - to:\n    - podSelector:\n        matchLabels:\n          app: db\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: a\n  annotations:\n    team: x\nspec:\n  podSelector:\n    matchLabels:\n      app: api\n  policyTypes:\n  - Egress\n---\n\
+        apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: job\n    namespace: b\n  spec:\n    podSelector:\n      matchLabels:\n        app: job\n    policyTypes:\n    - Ingress\n    - Egress\n    egress:\n    - ports:\n      - port: 443\n";
+
+    /// A configuration: extra egress rules to some of four CIDRs, a DNS profile, DNS on or off.
+    fn random_config() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (proptest::collection::vec(0..4u8, 0..3), 0..3usize, any::<bool>()).prop_map(|(cidrs, profile, dns)| {
+            let egress: Vec<String> =
+                cidrs.iter().map(|c| format!("{{to: [{{ipBlock: {{cidr: 10.{}.0.0/16}}}}]}}", 20 + 10 * c)).collect();
+            let profile = ["kube-dns", "node-local", "openshift"][profile];
+            format!("egress: [{}]\ndns: {{enabled: {dns}, profile: {profile}}}", egress.join(", "))
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// netfence owns what it added: re-rendering with configuration B gives what rendering
+        /// with B gives, and re-rendering with the same configuration changes nothing.
+        #[test]
+        fn re_rendering_replaces_exactly_netfence_s_additions(a in random_config(), b in random_config()) {
+            let same_dns = a.contains("enabled: true") == b.contains("enabled: true");
+            let (a, b) = (config(&a), config(&b));
+            let x = CHART.as_bytes();
+            let (with_a, ..) = check_report("x", x, &a);
+            let (with_b, ..) = check_report("x", x, &b);
+            let (a_then_b, ..) = check_report("render(A, x)", &with_a, &b);
+            // The chart's documents, byte for byte; the whole stream when both configurations
+            // generate the same objects (a generated object no longer wanted is not deleted).
+            let chart = |out: &[u8]| String::from_utf8_lossy(out).split("\n---\n").take(3).collect::<Vec<_>>().join("\n---\n");
+            proptest::prop_assert_eq!(chart(&a_then_b), chart(&with_b));
+            if same_dns {
+                proptest::prop_assert_eq!(String::from_utf8_lossy(&a_then_b), String::from_utf8_lossy(&with_b));
+            }
+            let (a_twice, ..) = check_report("render(A, x)", &with_a, &a);
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&a_twice), String::from_utf8_lossy(&with_a));
+        }
+    }
+
+    #[test]
+    fn a_cidr_and_a_dns_profile_change_leave_only_the_new_rules() {
+        let a = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}]}]");
+        let b = config("egress: [{to: [{ipBlock: {cidr: 10.30.0.0/16}}]}]\ndns: {profile: node-local}");
+        let (with_a, ..) = check_report("x", CHART.as_bytes(), &a);
+        let text = String::from_utf8_lossy(&with_a).into_owned();
+        assert!(text.contains("netfence.dev/added-egress: 2:") && text.contains("10.20.0.0/16"), "{text}");
+        let (a_then_b, ..) = check_report("render(A, x)", &with_a, &b);
+        let text = String::from_utf8_lossy(&a_then_b).into_owned();
+        assert!(!text.contains("10.20.0.0/16") && text.contains("10.30.0.0/16") && text.contains("169.254.20.10/32"));
+        // The input's own rules and annotations stay; netfence's annotation goes when it adds nothing.
+        let none = config("dns: {enabled: false}");
+        let (cleared, ..) = check_report("render(A, x)", &with_a, &none);
+        let text = String::from_utf8_lossy(&cleared).into_owned();
+        assert!(!text.contains("netfence.dev") && text.contains("team: x") && text.contains("port: 443"), "{text}");
+    }
+
+    #[test]
+    fn edited_additions_are_kept_with_a_warning() {
+        let a = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}]}]");
+        let (with_a, ..) = check_report("x", CHART.as_bytes(), &a);
+        let edited = String::from_utf8_lossy(&with_a).replacen("10.20.0.0/16", "10.21.0.0/16", 1);
+        let options = RenderOptions { namespace: "default".into(), config: a };
+        let rendered = render(edited.as_bytes(), &options).expect("renders");
+        assert!(rendered.findings().iter().any(|f| f.message.contains("NetworkPolicy a/web: its annotation")));
+        let text = String::from_utf8_lossy(&rendered.to_bytes()).into_owned();
+        assert!(text.contains("10.21.0.0/16") && text.contains("10.20.0.0/16"), "{text}");
     }
 }

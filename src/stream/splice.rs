@@ -17,6 +17,57 @@ use json_patch::PatchOperation;
 use serde_json::Value;
 use serde_saphyr::granit_parser::{Event, Parser, StructureStyle};
 
+/// `text` with an annotation added at the end of the block mapping `metadata` (a new
+/// `annotations:` key), or at the end of its block mapping `annotations`: `path` is the `add`
+/// operation's. Layouts other than `metadata:` at column 0 with block children are refused.
+fn annotate(text: &str, path: &str, value: &Value) -> Option<String> {
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .scan(0, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, l))
+        })
+        .collect();
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    // The end of the block whose header is line `at` (indented `col`): the first content line
+    // after it indented `col` or less.
+    let block_end = |at: usize, col: usize| {
+        lines[at + 1..].iter().find(|(_, l)| content(l) && indent(l) <= col).map_or(text.len(), |(o, _)| *o)
+    };
+    let meta = lines.iter().position(|(_, l)| l.trim_end() == "metadata:")?;
+    let child = indent(lines[meta + 1..].iter().find(|(_, l)| content(l))?.1);
+    if child == 0 || indent(lines[meta].1) != 0 {
+        return None;
+    }
+    let (offset, block, col) = match path.strip_prefix("/metadata/annotations") {
+        Some("") => (block_end(meta, 0), value.clone(), child),
+        Some(key) => {
+            let key = key.strip_prefix('/')?.replace("~1", "/").replace("~0", "~");
+            let at = lines
+                .iter()
+                .enumerate()
+                .skip(meta + 1)
+                .find(|(_, (_, l))| indent(l) == child && l.trim() == "annotations:")?
+                .0;
+            let entries = indent(lines[at + 1..].iter().find(|(_, l)| content(l))?.1);
+            if entries <= child {
+                return None;
+            }
+            (block_end(at, child), serde_json::json!({ key: value }), entries)
+        }
+        None => return None,
+    };
+    let body = if path == "/metadata/annotations" {
+        format!("annotations:{nl}{}", indent_lines(&emit::yaml(&block, nl == "\r\n"), 2))
+    } else {
+        emit::yaml(&block, nl == "\r\n")
+    };
+    Some(insert(text, offset, col, &body))
+}
+
 /// What a patch asks of the text, when it is a shape the splice supports.
 #[derive(Debug, PartialEq)]
 enum Edit<'a> {
@@ -53,6 +104,14 @@ pub fn apply(
     expected: &Value,
     parse: impl Fn(&str) -> Option<Value>,
 ) -> Option<String> {
+    // netfence's record of what it appends (see `model::ownership`) comes first: an annotation.
+    let (text, patch) = match patch.first() {
+        Some(PatchOperation::Add(op)) if op.path.as_str().starts_with("/metadata/annotations") => {
+            (annotate(text, op.path.as_str(), &op.value)?, &patch[1..])
+        }
+        _ => (text.to_string(), patch),
+    };
+    let text = text.as_str();
     let edit = Edit::of(patch)?;
     let crlf = text.contains("\r\n");
     let spliced = match (find(text)?, edit) {
@@ -265,6 +324,29 @@ mod tests {
         let out = splice(text).unwrap();
         assert!(out.starts_with("kind: NetworkPolicy\nspec:\n  podSelector: {}\n  egress:\n    # the database\n    - to:\n        - podSelector: {matchLabels: {app: db}}  # db\n    - to:\n"), "{out}");
         assert!(out.ends_with("  policyTypes: [Egress]  # keep\n"), "{out}");
+    }
+
+    #[test]
+    fn netfence_s_record_is_spliced_into_metadata() {
+        for (text, want) in [
+            (
+                "metadata:\n  name: a # n\nspec:\n  egress:\n  - to: []\n",
+                "  name: a # n\n  annotations:\n    k/x: 1:ab\nspec:",
+            ),
+            (
+                "metadata:\n  name: a\n  annotations:\n    # c\n    t: x\nspec:\n  egress:\n  - to: []\n",
+                "    t: x\n    k/x: 1:ab\nspec:",
+            ),
+        ] {
+            let old = parse(text).unwrap();
+            let mut new = old.clone();
+            let ops = crate::core::patch::append_egress(&old, vec![dns()]);
+            new = crate::core::patch::apply(&new, &ops).unwrap();
+            new["metadata"].as_object_mut().unwrap().entry("annotations").or_insert(json!({}))["k/x"] = json!("1:ab");
+            let all = crate::core::patch::diff(&old, &new);
+            let out = apply(text, &all, &new, parse).unwrap_or_else(|| panic!("{text}: {all:?}"));
+            assert!(out.contains(want), "{out}");
+        }
     }
 
     #[test]

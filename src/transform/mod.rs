@@ -67,7 +67,11 @@ pub fn plan(
     let dns_rule = config.dns.enabled.then(|| dns::DnsRule::new(&config.dns));
     let baseline = default_deny::plan(model, config, dns_rule.as_ref());
     let admin_baseline = baseline_admin::plan(model, config, dns_rule.as_ref(), annotations)?;
-    let mut early_findings = Vec::new();
+    let mut early_findings: Vec<Finding> = model
+        .ownership_warnings
+        .iter()
+        .map(|w| Finding { severity: Severity::Warning, field: None, message: w.clone() })
+        .collect();
     if let (Some(ns), Some(_)) = (unplaced, &admin_baseline) {
         // A BaselineAdminNetworkPolicy names namespaces: it cannot follow objects to wherever
         // Helm puts them, as a namespace-less NetworkPolicy does.

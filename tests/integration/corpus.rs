@@ -89,6 +89,13 @@ fn check_policy_edit(old: &Value, new: &Value) -> Result<(), String> {
         if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
             spec.remove("egress");
         }
+        // netfence's record of what it appended (and the annotations map it may have created).
+        if let Some(metadata) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            let annotations = metadata.get_mut("annotations").and_then(Value::as_object_mut);
+            if annotations.is_some_and(|a| a.remove("netfence.dev/added-egress").is_some() && a.is_empty()) {
+                metadata.remove("annotations");
+            }
+        }
         v
     };
     if strip(old) != strip(new) {

@@ -70,9 +70,14 @@ fn resource_list_in_resource_list_out() {
     assert_eq!(list.api_version, "config.kubernetes.io/v1");
     assert!(list.function_config.is_none(), "the function config is input only");
     assert_eq!(list.items.len(), items.len() + 2, "{:#?}", list.items);
-    // Every input item keeps its annotations exactly, and untouched items are unchanged.
+    // Every input item keeps its annotations exactly (an edited policy gains netfence's record
+    // of what it appended), and untouched items are unchanged.
     for (before, after) in items.iter().zip(&list.items) {
-        assert_eq!(before["metadata"]["annotations"], after["metadata"]["annotations"]);
+        let mut annotations = after["metadata"]["annotations"].clone();
+        if let Some(a) = annotations.as_object_mut() {
+            a.remove("netfence.dev/added-egress");
+        }
+        assert_eq!(before["metadata"]["annotations"], annotations);
         if before["kind"] != "NetworkPolicy" {
             assert_eq!(before, after);
         }
@@ -729,4 +734,46 @@ fn container_contract_through_a_stand_in_docker() {
     assert!(containerfile.contains("\nENTRYPOINT [\"/usr/local/bin/netfence\"]\n"));
     assert!(read("scripts/build-image.sh").contains("'nobody:x:65534:65534:"));
     assert!(read("functions/kustomize/metadata.yaml").contains("image: ghcr.io/netfence/netfence\n"));
+}
+
+/// `kpt fn render` in place over the example package with the function config `netfence.yaml`
+/// changed by `edit`.
+fn kpt_render_in_place(kpt: &Path, pkg: &Path, edit: impl Fn(&str) -> String) {
+    let config = pkg.join("netfence.yaml");
+    std::fs::write(&config, edit(&std::fs::read_to_string(&config).unwrap())).unwrap();
+    let out = run(
+        Command::new(kpt)
+            .args(["fn", "render", ".", "--allow-exec"])
+            .current_dir(pkg)
+            .env("PATH", path_with(&netfence_on_path())),
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn kpt_in_place_re_render_replaces_netfence_s_own_rules() {
+    let Some(kpt) = tool("kpt") else { return };
+    let config_b = |c: &str| {
+        c.replace("10.20.0.0/16", "10.30.0.0/16").replace("  egress:\n", "  dns:\n    profile: node-local\n  egress:\n")
+    };
+    // Rendered with A (the example: 10.20.0.0/16, kube-dns), then the config changed to B.
+    let pkg = scratch_dir("kpt-rerender").join("shop");
+    copy_dir(&repo_root().join("examples/kpt/shop"), &pkg);
+    kpt_render_in_place(&kpt, &pkg, |c| c.to_string());
+    let first = std::fs::read_to_string(pkg.join("networkpolicy.yaml")).unwrap();
+    assert!(first.contains("10.20.0.0/16") && first.contains("netfence.dev/added-egress"), "{first}");
+    kpt_render_in_place(&kpt, &pkg, config_b);
+    let web = std::fs::read_to_string(pkg.join("networkpolicy.yaml")).unwrap();
+    let egress = docs(&web)[0]["spec"]["egress"].as_array().cloned().unwrap_or_default();
+    // Only the new rules: the node-local DNS rule and 10.30.0.0/16, nothing of A's.
+    assert_eq!(egress.len(), 2, "{web}");
+    assert_eq!(egress[0]["to"][1]["ipBlock"]["cidr"], "169.254.20.10/32", "{web}");
+    assert_eq!(egress[1]["to"][0]["ipBlock"]["cidr"], "10.30.0.0/16", "{web}");
+    assert!(!web.contains("10.20.0.0/16"), "{web}");
+    // The same package rendered with B at once: the same files, byte for byte.
+    let fresh = scratch_dir("kpt-rerender-fresh").join("shop");
+    copy_dir(&repo_root().join("examples/kpt/shop"), &fresh);
+    kpt_render_in_place(&kpt, &fresh, config_b);
+    assert_eq!(snapshot(&pkg), snapshot(&fresh));
 }
