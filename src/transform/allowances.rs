@@ -18,6 +18,7 @@ use super::workload_policies::PREFIX;
 use crate::config::{Config, PolicyType};
 use crate::infer::{Allowance, Endpoint, Matcher};
 use crate::k8s::selector::{self, Labels};
+use crate::k8s::validate;
 use crate::model::policy::{self, Source, Target};
 use crate::model::workload::ContainerPort;
 use crate::model::{Model, Workload};
@@ -65,9 +66,24 @@ pub fn restriction(model: &Model, config: &Config, w: &Workload, direction: Poli
     }
 }
 
-/// Whether the pass considers `w` at all: pods that NetworkPolicies apply to, selectable by label.
+/// Whether the pass considers `w` at all: pods that NetworkPolicies apply to, selectable by
+/// labels the API server accepts.
 fn eligible(w: &Workload) -> bool {
-    !w.host_network && !w.pod_labels.is_empty()
+    !w.host_network
+        && !w.pod_labels.is_empty()
+        && w.pod_labels.iter().all(|(k, v)| validate::label_key(k).is_ok() && validate::label_value(v).is_ok())
+}
+
+/// Whether an endpoint's selectors are ones the API server accepts.
+fn valid_endpoint(e: &Endpoint) -> bool {
+    match e {
+        Endpoint::Pods { selector, .. } => validate::label_selector_issues(selector).is_empty(),
+        Endpoint::Selected { namespaces, selector } => {
+            validate::label_selector_issues(namespaces).is_empty()
+                && validate::label_selector_issues(selector).is_empty()
+        }
+        Endpoint::Anywhere | Endpoint::IpBlock(_) => true,
+    }
 }
 
 /// The rules of one workload, keyed by peer so that rules to the same peer merge.
@@ -130,6 +146,12 @@ fn note(list: &mut Vec<String>, item: &str) {
 /// `netfence-workload-<name>`; findings where a chart policy restricts a side and does not
 /// allow the connection.
 pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
+    // A selector with a label the API server rejects (a workload whose own labels are invalid,
+    // which the API server would refuse too) would make the generated policy invalid: such
+    // allowances are left out rather than written into a policy nobody can apply.
+    let allowances: Vec<Allowance> =
+        allowances.iter().filter(|a| valid_endpoint(&a.from) && valid_endpoint(&a.to)).cloned().collect();
+    let allowances = &allowances[..];
     if allowances.is_empty() {
         return Plan::default();
     }
