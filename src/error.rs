@@ -18,7 +18,13 @@ impl fmt::Display for DocRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "document {}", self.index)?;
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            // A name may hold line breaks (a quoted YAML scalar): the message stays one line.
+            if id.chars().any(char::is_control) {
+                let escaped: String = id.chars().flat_map(char::escape_default).collect();
+                write!(f, " ({escaped})")?;
+            } else {
+                write!(f, " ({id})")?;
+            }
         }
         // Line 0: a document netfence added (it has no line in the input).
         match self.line {
@@ -75,3 +81,14 @@ impl Error {
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_named_with_line_breaks_prints_on_one_line() {
+        let doc = DocRef { index: 2, line: 115, id: Some("PodDisruptionBudget/a\nb\tc".into()) };
+        assert_eq!(doc.to_string(), r"document 2 (PodDisruptionBudget/a\nb\tc) at line 115");
+    }
+}

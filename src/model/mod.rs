@@ -41,6 +41,9 @@ pub struct Object {
     /// It is namespaced and did not set `metadata.namespace`: [`Object::namespace`] is the
     /// default namespace.
     pub defaulted: bool,
+    /// A policy netfence generated in an earlier run (see [`Policy::managed`]): it does not make
+    /// its namespace one of the release's, so a second run sees the namespaces the first saw.
+    pub generated: bool,
 }
 
 /// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
@@ -163,6 +166,10 @@ pub struct Model {
     /// Namespaces the render places only Helm hooks in (and does not declare): they get no
     /// baseline, as under Helm 3, which does not show hooks to a post-renderer.
     pub hook_only_namespaces: BTreeSet<String>,
+    /// Namespaces that hold nothing but netfence's generated policies of an earlier run (and are
+    /// not declared): no namespace of the release, so transforms leave them out
+    /// ([`Model::namespace_names`]); analysis still sees them.
+    pub generated_only_namespaces: BTreeSet<String>,
     /// Policies whose record of netfence's additions no longer matches them, one line each
     /// (set by [`Model::disown_additions`]).
     pub ownership_warnings: Vec<String>,
@@ -289,13 +296,21 @@ impl Model {
     /// Records the namespaces (those objects are placed in, and declared ones) and the Helm 4 chart.
     fn finish<'a>(&mut self, declared_ns: &BTreeMap<String, Labels>, helm4_files: impl Iterator<Item = &'a str>) {
         // A namespace is known from the objects placed in it and from Namespace objects.
+        // netfence's generated policies of an earlier run do not count (a re-render must see the
+        // namespaces the first render saw), except for analysis, which sees every namespace.
         let used: BTreeSet<String> =
             self.objects.iter().filter_map(|o| o.namespace.as_deref().map(str::to_string)).collect();
+        let theirs: BTreeSet<&str> =
+            self.objects.iter().filter(|o| !o.generated).filter_map(|o| o.namespace.as_deref()).collect();
         let not_hooks: BTreeSet<&str> =
-            self.objects.iter().filter(|o| !o.hook).filter_map(|o| o.namespace.as_deref()).collect();
+            self.objects.iter().filter(|o| !o.hook && !o.generated).filter_map(|o| o.namespace.as_deref()).collect();
+        let undeclared = |ns: &&String| !declared_ns.contains_key(*ns);
+        self.generated_only_namespaces =
+            used.iter().filter(undeclared).filter(|ns| !theirs.contains(ns.as_str())).cloned().collect();
         self.hook_only_namespaces = used
             .iter()
-            .filter(|ns| !not_hooks.contains(ns.as_str()) && !declared_ns.contains_key(*ns))
+            .filter(undeclared)
+            .filter(|ns| theirs.contains(ns.as_str()) && !not_hooks.contains(ns.as_str()))
             .cloned()
             .collect();
         for ns in used.into_iter().chain(declared_ns.keys().cloned()) {
@@ -329,6 +344,7 @@ impl Model {
             doc_ref,
             hook: h.helm_hook,
             defaulted,
+            generated: false,
         });
         self.objects.len() - 1
     }
@@ -344,6 +360,11 @@ impl Model {
         let o = &self.objects[obj];
         if is_policy_kind(&o.kind) && o.api_version.starts_with("networking.k8s.io/") {
             let spec = read_spec(value, &o.doc_ref)?;
+            let managed = value
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
+                .and_then(Value::as_str)
+                == Some(crate::k8s::MANAGED_BY_NETFENCE);
             let namespace = o.namespace.as_deref().unwrap_or_default().to_string();
             self.policies_by_namespace.entry(namespace.clone()).or_default().push(self.policies.len());
             self.policies.push(Policy {
@@ -355,12 +376,9 @@ impl Model {
                 spec,
                 hook: o.hook,
                 original: None,
-                managed: value
-                    .pointer("/metadata/labels")
-                    .and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
-                    .and_then(Value::as_str)
-                    == Some(crate::k8s::MANAGED_BY_NETFENCE),
+                managed,
             });
+            self.objects[obj].generated = managed;
         } else if o.kind == crate::transform::baseline_admin::KIND
             && o.api_version.starts_with("policy.networking.k8s.io/")
         {
@@ -400,16 +418,18 @@ impl Model {
         Ok(())
     }
 
-    /// Namespaces that hold objects or are declared, in name order.
+    /// The release's namespaces: those that hold objects (other than netfence's generated
+    /// policies) or are declared, in name order.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
-        self.namespaces.keys().map(String::as_str)
+        self.namespaces.keys().map(String::as_str).filter(|ns| !self.generated_only_namespaces.contains(*ns))
     }
 
     /// Whether the default namespace holds only objects that did not name it (so it stands for
     /// "wherever Helm or kubectl will put them", not for a namespace the input named).
     pub fn default_namespace_is_implicit(&self) -> bool {
         let mut any = false;
-        for o in self.objects.iter().filter(|o| o.namespace.as_deref() == Some(self.default_namespace.as_str())) {
+        let placed_here = |o: &&Object| o.namespace.as_deref() == Some(self.default_namespace.as_str());
+        for o in self.objects.iter().filter(|o| !o.generated).filter(placed_here) {
             if !o.defaulted {
                 return false;
             }

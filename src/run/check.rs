@@ -51,6 +51,7 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
         admin_baselines: model.admin_baselines.clone(),
         helm4_chart: model.helm4_chart.clone(),
         hook_only_namespaces: model.hook_only_namespaces.clone(),
+        generated_only_namespaces: model.generated_only_namespaces.clone(),
         ownership_warnings: vec![],
     };
     // Policies read without netfence's earlier additions are, in the output, what they are.
