@@ -16,9 +16,10 @@ use crate::run::{self, RenderOptions};
 use clap::Args;
 use std::path::PathBuf;
 
-/// Inputs shared by the analysis commands.
+/// The manifests a command reads: files (or stdin) and the namespace of unnamespaced documents.
+/// Shared by the analysis commands and `infer`.
 #[derive(Debug, Args, Clone, Default)]
-pub struct InputArgs {
+pub struct ManifestArgs {
     /// Manifest files or directories (every .yaml/.yml/.json below); none or `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -26,6 +27,14 @@ pub struct InputArgs {
     /// $ARGOCD_APP_NAMESPACE, else "default"].
     #[arg(short, long)]
     pub namespace: Option<String>,
+}
+
+/// Inputs shared by the analysis commands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Files and namespace.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
     /// Analyse the inputs as `netfence render` with these Helm values files would write them
     /// (repeatable; later wins).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
@@ -35,7 +44,7 @@ pub struct InputArgs {
 impl InputArgs {
     /// Reads `files` (or stdin), rendered first when values files were given.
     pub fn load(&self, files: &[PathBuf]) -> Result<Topology> {
-        let namespace = namespace::resolve(self.namespace.as_deref(), None);
+        let namespace = namespace::resolve(self.manifests.namespace.as_deref(), None);
         let mut inputs = Input::read_all(files)?;
         if !self.values.is_empty() {
             let options = RenderOptions { namespace: namespace.clone(), config: config::values::load(&self.values)? };
@@ -190,7 +199,7 @@ pub fn matrix(args: &MatrixArgs) -> Result<u8> {
     if args.exposure && !matches!(format, Format::Connlist | Format::Json) {
         return Err(Error::config("--output", "--exposure prints np-guard's text (-o connlist) or JSON (-o json)"));
     }
-    let topology = args.input.load_analysable(&args.input.files)?;
+    let topology = args.input.load_analysable(&args.input.manifests.files)?;
     let report = if args.exposure {
         let listing = connlist::listing(&topology, &focus, true);
         match format {
@@ -223,7 +232,7 @@ pub struct ExplainArgs {
 /// `netfence explain`.
 pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let port = args.port.as_deref().map(explain::parse_port).transpose().map_err(|m| Error::config("--port", m))?;
-    let topology = args.input.load_analysable(&args.input.files)?;
+    let topology = args.input.load_analysable(&args.input.manifests.files)?;
     let src = explain::endpoint(&topology, &args.src).map_err(|m| Error::config("SRC", m))?;
     let dst = explain::endpoint(&topology, &args.dst).map_err(|m| Error::config("DST", m))?;
     let e = explain::explain(&topology, src, dst, port).map_err(|m| Error::config("SRC/DST", m))?;
@@ -261,7 +270,10 @@ pub struct DiffArgs {
 
 /// `netfence diff`: exit 1 when the connectivity differs.
 pub fn diff(args: &DiffArgs) -> Result<u8> {
-    let plain = InputArgs { namespace: args.namespace.clone(), ..InputArgs::default() };
+    let plain = InputArgs {
+        manifests: ManifestArgs { namespace: args.namespace.clone(), ..ManifestArgs::default() },
+        ..InputArgs::default()
+    };
     let (before, after) = match &args.after {
         Some(after) => {
             if !args.values.is_empty() {
@@ -309,7 +321,7 @@ pub struct VerifyArgs {
 /// `netfence verify`: exit 1 when the connectivity does not match the intent.
 pub fn verify(args: &VerifyArgs) -> Result<u8> {
     let intent = verify::load(&args.expect)?;
-    let topology = args.input.load_analysable(&args.input.files)?;
+    let topology = args.input.load_analysable(&args.input.manifests.files)?;
     let report = verify::verify(&topology, &intent);
     write_stdout(text::verify(&report).as_bytes())?;
     Ok(u8::from(!report.ok()))
@@ -339,7 +351,7 @@ pub struct CheckArgs {
 
 /// `netfence check`: exit 1 when a finding is an error.
 pub fn check(args: &CheckArgs) -> Result<u8> {
-    let topology = args.input.load(&args.input.files)?;
+    let topology = args.input.load(&args.input.manifests.files)?;
     let findings = lint::check(&topology);
     let report = match args.output {
         CheckFormat::Text => text::findings(&findings),

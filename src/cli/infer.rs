@@ -1,6 +1,7 @@
 //! `netfence infer`: the connections the manifests declare, with their evidence, without
 //! rendering (see [`crate::infer`]).
 
+use super::analysis::ManifestArgs;
 use super::write_stdout;
 use crate::analysis::topology::Input;
 use crate::config::{self, namespace, Config};
@@ -14,14 +15,9 @@ use std::path::PathBuf;
 /// Options of `infer`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InferArgs {
-    /// Manifest files or directories (every .yaml/.yml/.json below, read as one render); none
-    /// or `-` reads stdin.
-    #[arg(value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Namespace of documents without metadata.namespace [default: $HELM_NAMESPACE, else
-    /// $ARGOCD_APP_NAMESPACE, else "default"].
-    #[arg(short, long)]
-    pub namespace: Option<String>,
+    /// Files (read as one render: references between files count) and namespace.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
     /// Helm values files whose `netfence.infer` (and `kubeApi`) configure inference
     /// (repeatable; later wins).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
@@ -44,8 +40,8 @@ pub enum InferFormat {
 /// Runs `infer`: exit 0, also when nothing is inferred.
 pub fn run(args: &InferArgs) -> Result<u8> {
     let config = if args.values.is_empty() { Config::default() } else { config::values::load(&args.values)? };
-    let ns = namespace::resolve(args.namespace.as_deref(), None);
-    let inputs = Input::read_all(&args.files)?;
+    let ns = namespace::resolve(args.manifests.namespace.as_deref(), None);
+    let inputs = Input::read_all(&args.manifests.files)?;
     // The inputs are one render: references between files count.
     let mut bytes = Vec::new();
     for input in &inputs {
