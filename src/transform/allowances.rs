@@ -149,9 +149,8 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
     // A selector with a label the API server rejects (a workload whose own labels are invalid,
     // which the API server would refuse too) would make the generated policy invalid: such
     // allowances are left out rather than written into a policy nobody can apply.
-    let allowances: Vec<Allowance> =
-        allowances.iter().filter(|a| valid_endpoint(&a.from) && valid_endpoint(&a.to)).cloned().collect();
-    let allowances = &allowances[..];
+    let allowances: Vec<&Allowance> =
+        allowances.iter().filter(|a| valid_endpoint(&a.from) && valid_endpoint(&a.to)).collect();
     if allowances.is_empty() {
         return Plan::default();
     }
@@ -171,6 +170,7 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
         }
     }
     let empty = Labels::new();
+    let mut endpoints = Endpoints::new(model);
     let mut workloads: Vec<&Workload> = model.workloads.iter().filter(|w| eligible(w)).collect();
     workloads.sort_by(|a, b| (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind)));
     let mut plan = Plan::default();
@@ -187,13 +187,13 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
         candidates.extend(&anywhere);
         candidates.sort_unstable();
         candidates.dedup();
-        for (a, (from, to)) in candidates.iter().map(|&i| (&allowances[i], &matchers[i])) {
+        for (i, a, (from, to)) in candidates.iter().map(|&i| (i, &allowances[i], &matchers[i])) {
             if egress != Restriction::Open && from.selects(&w.namespace, ns_labels, &w.pod_labels) {
                 if egress == Restriction::Netfence {
                     add(&mut rules.egress, a.to.peer(), &a.ports);
                     note(&mut rules.egress_rules, &a.rule);
                     note(&mut rules.reasons, &format!("{}: {} (egress of {})", a.rule, a.evidence, describe(w)));
-                } else if !chart_allows_egress(model, w, a) {
+                } else if !chart_allows_egress(model, w, a, endpoints.get(i, &a.to, Side::To)) {
                     plan.findings.push(blocked(w, "egress", a));
                 }
             }
@@ -202,7 +202,7 @@ pub fn plan(model: &Model, config: &Config, allowances: &[Allowance]) -> Plan {
                     add(&mut rules.ingress, a.from.peer(), &a.ports);
                     note(&mut rules.ingress_rules, &a.rule);
                     note(&mut rules.reasons, &format!("{}: {} (ingress of {})", a.rule, a.evidence, describe(w)));
-                } else if !chart_allows_ingress(model, w, a) {
+                } else if !chart_allows_ingress(model, w, a, endpoints.get(i, &a.from, Side::From)) {
                     plan.findings.push(blocked(w, "ingress", a));
                 }
             }
@@ -272,39 +272,100 @@ fn blocked(w: &Workload, side: &str, a: &Allowance) -> Finding {
     }
 }
 
+/// Which side of an allowance an endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Side {
+    From,
+    To,
+}
+
+/// What judging a chart's rules needs of an allowance's endpoint: the concrete pods it stands
+/// for and their container ports.
+#[derive(Default)]
+struct EndpointPods {
+    /// (namespace, namespace labels, pod labels) of each pod set.
+    pods: Vec<(String, Labels, Labels)>,
+    /// The container ports of the render's workloads the endpoint selects.
+    ports: Vec<ContainerPort>,
+}
+
+/// [`EndpointPods`] of the allowances, computed once each and only when a chart policy is to be
+/// judged: every workload of a big render may be judged against the same allowance (monitoring,
+/// entry points), and scanning every workload each time made render quadratic.
+struct Endpoints<'m> {
+    model: &'m Model,
+    /// The render's workloads by namespace, each with whether the pass considers it.
+    by_namespace: HashMap<&'m str, Vec<(&'m Workload, bool)>>,
+    cache: HashMap<(usize, Side), EndpointPods>,
+}
+
+impl<'m> Endpoints<'m> {
+    fn new(model: &'m Model) -> Self {
+        let mut by_namespace: HashMap<&str, Vec<(&Workload, bool)>> = HashMap::new();
+        for w in &model.workloads {
+            by_namespace.entry(w.namespace.as_str()).or_default().push((w, eligible(w)));
+        }
+        Endpoints { model, by_namespace, cache: HashMap::new() }
+    }
+
+    /// The pods and ports of `endpoint`, side `side` of allowance `index`.
+    fn get(&mut self, index: usize, endpoint: &Endpoint, side: Side) -> &EndpointPods {
+        let (model, by_namespace) = (self.model, &self.by_namespace);
+        self.cache.entry((index, side)).or_insert_with(|| endpoint_pods(model, by_namespace, endpoint))
+    }
+}
+
 /// Concrete pods an endpoint stands for when judging a chart's rules: the render's workloads
-/// it selects, or (none in the render) a pod carrying the selector's `matchLabels`.
-fn pods_for(model: &Model, endpoint: &Endpoint) -> Vec<(String, Labels, Labels)> {
+/// it selects, or (none in the render) a pod carrying the selector's `matchLabels`; and the
+/// container ports of the workloads it selects.
+fn endpoint_pods(
+    model: &Model,
+    by_namespace: &HashMap<&str, Vec<(&Workload, bool)>>,
+    endpoint: &Endpoint,
+) -> EndpointPods {
     let empty = Labels::new();
     let matcher = endpoint.matcher();
-    let found: Vec<(String, Labels, Labels)> = model
-        .workloads
+    // A pod endpoint is confined to its namespace: only that namespace's workloads can match.
+    let candidates: Vec<&(&Workload, bool)> = match endpoint {
+        Endpoint::Pods { namespace, .. } => by_namespace.get(namespace.as_str()).into_iter().flatten().collect(),
+        Endpoint::Selected { .. } => by_namespace.values().flatten().collect(),
+        Endpoint::Anywhere | Endpoint::IpBlock(_) => vec![],
+    };
+    let selected: Vec<&(&Workload, bool)> = candidates
+        .into_iter()
+        .filter(|(w, _)| {
+            matcher.selects(&w.namespace, model.namespaces.get(&w.namespace).unwrap_or(&empty), &w.pod_labels)
+        })
+        .collect();
+    let ports = selected.iter().flat_map(|(w, _)| w.ports.iter().cloned()).collect();
+    let mut pods: Vec<(String, Labels, Labels)> = selected
         .iter()
-        .filter(|w| eligible(w))
-        .filter(|w| matcher.selects(&w.namespace, model.namespaces.get(&w.namespace).unwrap_or(&empty), &w.pod_labels))
-        .map(|w| {
+        .filter(|(_, eligible)| *eligible)
+        .map(|(w, _)| {
             let ns = model.namespaces.get(&w.namespace).cloned().unwrap_or_default();
             (w.namespace.clone(), ns, w.pod_labels.clone())
         })
         .collect();
-    if !found.is_empty() {
-        return found;
-    }
-    let labels_of = |s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| -> Labels {
-        s.match_labels.clone().unwrap_or_default()
-    };
-    match endpoint {
-        Endpoint::Pods { namespace, selector } => {
-            let ns = selector::namespace_labels(namespace, model.namespaces.get(namespace));
-            vec![(namespace.clone(), ns, labels_of(selector))]
+    // (by_namespace's order is a hash map's: the judgement does not depend on it, but keep it fixed.)
+    pods.sort();
+    if pods.is_empty() {
+        let labels_of = |s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector| -> Labels {
+            s.match_labels.clone().unwrap_or_default()
+        };
+        match endpoint {
+            Endpoint::Pods { namespace, selector } => {
+                let ns = selector::namespace_labels(namespace, model.namespaces.get(namespace));
+                pods.push((namespace.clone(), ns, labels_of(selector)));
+            }
+            Endpoint::Selected { namespaces, selector } => {
+                let ns = labels_of(namespaces);
+                let name = ns.get(crate::k8s::NAMESPACE_NAME_LABEL).cloned().unwrap_or_default();
+                pods.push((name, ns, labels_of(selector)));
+            }
+            _ => {}
         }
-        Endpoint::Selected { namespaces, selector } => {
-            let ns = labels_of(namespaces);
-            let name = ns.get(crate::k8s::NAMESPACE_NAME_LABEL).cloned().unwrap_or_default();
-            vec![(name, ns, labels_of(selector))]
-        }
-        _ => vec![],
     }
+    EndpointPods { pods, ports }
 }
 
 /// Whether a `ports` list of a rule covers the wanted port. Named ports (in the rule or
@@ -341,20 +402,8 @@ fn wanted_ports(a: &Allowance) -> Vec<NetworkPolicyPort> {
     }
 }
 
-/// The container ports of the render's workloads `endpoint` selects.
-fn ports_of(model: &Model, endpoint: &Endpoint) -> Vec<ContainerPort> {
-    let empty = Labels::new();
-    let matcher = endpoint.matcher();
-    model
-        .workloads
-        .iter()
-        .filter(|w| matcher.selects(&w.namespace, model.namespaces.get(&w.namespace).unwrap_or(&empty), &w.pod_labels))
-        .flat_map(|w| w.ports.iter().cloned())
-        .collect()
-}
-
 /// Whether the chart's policies selecting `w` let it reach `a.to` on every port of `a`.
-pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
+fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance, to: &EndpointPods) -> bool {
     let policies: Vec<_> = model
         .policies_in(&w.namespace)
         .filter(|p| !p.managed && policy::restricts_egress(&p.spec) && p.pod_selector.matches(&w.pod_labels))
@@ -363,8 +412,7 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
         Endpoint::IpBlock(b) => b.cidr.parse::<ipnet::IpNet>().map(|n| vec![n.network()]).unwrap_or_default(),
         _ => vec![],
     };
-    let pods = pods_for(model, &a.to);
-    let dest = ports_of(model, &a.to);
+    let (pods, dest) = (&to.pods, &to.ports);
     let mut targets: Vec<Target> = ips.iter().map(|ip| Target::Ip(*ip)).collect();
     targets.extend(pods.iter().map(|(ns, ns_labels, labels)| Target::Pod {
         namespace: ns,
@@ -380,7 +428,7 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
     };
     wanted_ports(a).iter().all(|port| {
         let rule_ok = |r: &NetworkPolicyEgressRule, target: Option<&Target>, ns: &str| {
-            covers(r.ports.as_ref(), port, &dest)
+            covers(r.ports.as_ref(), port, dest)
                 && (r.to.as_ref().is_none_or(|t| t.is_empty())
                     || target.is_some_and(|t| r.to.iter().flatten().any(|peer| policy::peer_matches(peer, ns, t))))
         };
@@ -388,7 +436,7 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
             return policies.iter().any(|p| {
                 p.spec.egress.iter().flatten().any(|r| {
                     rule_ok(r, None, &p.namespace)
-                        || covers(r.ports.as_ref(), port, &dest)
+                        || covers(r.ports.as_ref(), port, dest)
                             && r.to.iter().flatten().any(|peer| peer.ip_block.is_some())
                 })
             });
@@ -401,12 +449,12 @@ pub fn chart_allows_egress(model: &Model, w: &Workload, a: &Allowance) -> bool {
 }
 
 /// Whether the chart's policies selecting `w` admit `a.from` on every port of `a`.
-pub fn chart_allows_ingress(model: &Model, w: &Workload, a: &Allowance) -> bool {
+fn chart_allows_ingress(model: &Model, w: &Workload, a: &Allowance, from: &EndpointPods) -> bool {
     let policies: Vec<_> = model
         .policies_in(&w.namespace)
         .filter(|p| !p.managed && policy::effective_types(&p.spec).0 && p.pod_selector.matches(&w.pod_labels))
         .collect();
-    let pods = pods_for(model, &a.from);
+    let pods = &from.pods;
     let mut sources: Vec<Source> = pods
         .iter()
         .map(|(ns, ns_labels, labels)| Source::Pod(Target::Pod { namespace: ns, namespace_labels: ns_labels, labels }))

@@ -4,8 +4,9 @@
 //! and no chart policy does, this transform turns the chart's rules into [`Allowance`]s, which
 //! [`super::allowances`] writes into the workload's own policy:
 //! - an **ingress rule** of a chart policy that admits a sender workload (rules without `from`,
-//!   from anywhere, included) becomes an allowance from the sender's pods to the policy's
-//!   `podSelector`, on the rule's ports: the sender's egress counterpart;
+//!   from anywhere, included) becomes an allowance from the pods of the sender's namespace that
+//!   the admitting peer selects (its `podSelector`; all of them for a rule without `from`) to
+//!   the policy's `podSelector`, on the rule's ports: the sender's egress counterpart;
 //! - an **egress rule** of a chart policy whose peer selects a receiver workload by pod and/or
 //!   namespace selector becomes an allowance from the policy's `podSelector` to the receiver's
 //!   pods, on the rule's ports: the receiver's ingress counterpart. Egress rules to anywhere
@@ -23,6 +24,8 @@ use crate::k8s::selector::Labels;
 use crate::model::policy::{self, Target};
 use crate::model::{Model, Policy, Workload};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use std::collections::BTreeSet;
 
 /// The [`Allowance::rule`] of what a chart policy admits.
 pub const RULE: &str = "chart-policy";
@@ -67,19 +70,40 @@ pub fn plan(model: &Model, config: &Config) -> Vec<Allowance> {
         if ingress {
             for (i, rule) in p.spec.ingress.iter().flatten().enumerate() {
                 let peers = rule.from.as_deref().unwrap_or_default();
+                let evidence = format!("ingress rule {} of networkpolicy {}/{} admits it", i + 1, p.namespace, p.name);
+                // One allowance per sender namespace and admitting peer, not per sender: the
+                // allowance pass gives it to every restricted sender it selects, and a rule
+                // admitting everyone would otherwise make an allowance for every workload of
+                // the render (quadratic on big renders).
+                let mut made: BTreeSet<String> = BTreeSet::new();
                 for sender in open_egress.iter().filter(|w| matched(peers, p, w)) {
-                    out.push(Allowance {
-                        from: Endpoint::workload(&sender.namespace, &sender.pod_labels),
-                        to: own_pods.clone(),
-                        ports: rule.ports.clone().unwrap_or_default(),
-                        rule: RULE.into(),
-                        evidence: format!(
-                            "ingress rule {} of networkpolicy {}/{} admits it",
-                            i + 1,
-                            p.namespace,
-                            p.name
-                        ),
-                    });
+                    let target = Target::Pod {
+                        namespace: &sender.namespace,
+                        namespace_labels: model.namespaces.get(&sender.namespace).unwrap_or(&empty),
+                        labels: &sender.pod_labels,
+                    };
+                    let selectors: Vec<LabelSelector> = if peers.is_empty() {
+                        vec![LabelSelector::default()]
+                    } else {
+                        peers
+                            .iter()
+                            .filter(|peer| policy::peer_matches(peer, &p.namespace, &target))
+                            .map(|peer| peer.pod_selector.clone().unwrap_or_default())
+                            .collect()
+                    };
+                    for selector in selectors {
+                        let key =
+                            format!("{}\n{}", sender.namespace, serde_json::to_string(&selector).unwrap_or_default());
+                        if made.insert(key) {
+                            out.push(Allowance {
+                                from: Endpoint::Pods { namespace: sender.namespace.clone(), selector },
+                                to: own_pods.clone(),
+                                ports: rule.ports.clone().unwrap_or_default(),
+                                rule: RULE.into(),
+                                evidence: evidence.clone(),
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -128,6 +152,10 @@ mod tests {
         Endpoint::Pods { namespace: ns.into(), selector: selector::from_labels([("app", app)]) }
     }
 
+    fn all_pods(ns: &str) -> Endpoint {
+        Endpoint::Pods { namespace: ns.into(), selector: LabelSelector::default() }
+    }
+
     fn port(p: IntOrString) -> NetworkPolicyPort {
         NetworkPolicyPort { port: Some(p), ..Default::default() }
     }
@@ -159,15 +187,10 @@ mod tests {
                     &p8081[..],
                     "ingress rule 1 of networkpolicy cd/repo admits it"
                 ),
-                // From anywhere: every sender netfence restricts, the receiver itself included.
+                // From anywhere: every sender netfence restricts (the receiver itself included),
+                // as the pods of their namespace.
                 (
-                    &pods("cd", "repo"),
-                    &pods("cd", "repo"),
-                    &metrics[..],
-                    "ingress rule 2 of networkpolicy cd/repo admits it"
-                ),
-                (
-                    &pods("cd", "server"),
+                    &all_pods("cd"),
                     &pods("cd", "repo"),
                     &metrics[..],
                     "ingress rule 2 of networkpolicy cd/repo admits it"
