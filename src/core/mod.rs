@@ -28,6 +28,9 @@ pub struct Context {
     /// that Helm and kubectl place them where they place the chart's objects (the release
     /// namespace), instead of in `default`.
     pub unplaced_namespace: Option<String>,
+    /// The release generated objects are named for (normalised, see
+    /// [`crate::config::release`]); `None`: release-less names.
+    pub release: Option<String>,
 }
 
 /// What happened to a document.
@@ -80,7 +83,7 @@ pub struct Outcome {
 
 /// Plans every transform over `model` and turns the plan into patches and new objects.
 pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome> {
-    let planned = transform::plan(model, config, &context.annotations, context.unplaced_namespace.as_deref())?;
+    let planned = transform::plan(model, config, context)?;
     // Edits per policy, in plan order.
     let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
     // A policy holding netfence's additions of an earlier run is rewritten even with no edit:

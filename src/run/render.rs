@@ -22,6 +22,9 @@ pub struct RenderOptions {
     pub namespace: DefaultNamespace,
     /// The `netfence` configuration.
     pub config: Config,
+    /// The release generated objects are named for, when given explicitly (normalised, see
+    /// [`crate::config::release::resolve`]); `None`: the input's labels decide.
+    pub release: Option<String>,
 }
 
 /// What to produce besides the output stream.
@@ -94,7 +97,8 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
     model.lists.retain(|doc, _| with_policy.contains(doc));
     super::admissible(&model)?;
-    let outcome = core::core(&model, &options.config, &super::context(&model, &options.namespace))?;
+    let outcome =
+        core::core(&model, &options.config, &super::context(&model, &options.namespace, options.release.as_deref())?)?;
     tracing::info!(changed = outcome.changed.len(), added = outcome.added.len(), "render done");
     let report = extras.report.then(|| Report::new(&model, &outcome));
     let lint = if extras.check {
@@ -145,7 +149,7 @@ mod tests {
     /// input document (as parsed) into the output document exactly, and every added document is
     /// reported. Returns the output and the number of (changed or updated, added) entries.
     fn check_report(name: &str, input: &[u8], config: &Config) -> (Vec<u8>, usize, usize) {
-        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone() };
+        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone(), release: None };
         let rendered = render_with(input, &options, Extras { report: true, check: false })
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let output = rendered.to_bytes();
@@ -269,7 +273,7 @@ mod tests {
         let a = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}]}]");
         let (with_a, ..) = check_report("x", CHART.as_bytes(), &a);
         let edited = String::from_utf8_lossy(&with_a).replacen("10.20.0.0/16", "10.21.0.0/16", 1);
-        let options = RenderOptions { namespace: "default".into(), config: a };
+        let options = RenderOptions { namespace: "default".into(), config: a, release: None };
         let rendered = render(edited.as_bytes(), &options).expect("renders");
         assert!(rendered.findings().iter().any(|f| f.message.contains("NetworkPolicy a/web: its annotation")));
         let text = String::from_utf8_lossy(&rendered.to_bytes()).into_owned();

@@ -52,15 +52,12 @@ pub struct Planned {
     pub admin_baseline: Option<baseline_admin::AdminBaseline>,
 }
 
-/// Runs every enabled transform and the passes. `annotations` go on every new object (what the
-/// I/O shape wants there, e.g. Helm 4's filename annotation); new objects in namespace
-/// `unplaced` get no `metadata.namespace` (see [`crate::core::Context::unplaced_namespace`]).
-pub fn plan(
-    model: &Model,
-    config: &Config,
-    annotations: &[(String, String)],
-    unplaced: Option<&str>,
-) -> Result<Planned> {
+/// Runs every enabled transform and the passes. The context's annotations go on every new
+/// object (what the I/O shape wants there, e.g. Helm 4's filename annotation); new objects in
+/// its unplaced namespace get no `metadata.namespace`; new objects are named for its release
+/// (see [`crate::core::Context`]).
+pub fn plan(model: &Model, config: &Config, context: &crate::core::Context) -> Result<Planned> {
+    let (annotations, unplaced) = (context.annotations.as_slice(), context.unplaced_namespace.as_deref());
     if !config.enabled {
         return Ok(Planned::default());
     }
@@ -107,7 +104,8 @@ pub fn plan(
         edits.findings.extend(dns::off_with_egress_denied(model, &generated));
     }
     edits.extend(egress_merge::plan(model, config));
-    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced));
+    let (added, updates) =
+        reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced, context.release.as_deref()));
     edits.edits.extend(updates);
     Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
 }
