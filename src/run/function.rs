@@ -114,6 +114,7 @@ impl Processor {
         }
         // Under kpt (items carry their file), new items get a file of their own.
         let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
+        let mut new_items: Vec<(Option<usize>, Value)> = Vec::new();
         for added in done.outcome.added {
             let mut item = added.value;
             if kpt_paths {
@@ -123,8 +124,13 @@ impl Processor {
                 );
                 item["metadata"]["annotations"][resource_list::PATH] = Value::String(path);
             }
-            list.items.push(item);
+            new_items.push((added.before.map(|d| positions[d]), item));
         }
+        // netfence's items of an earlier run that this run does not generate go (kpt then
+        // deletes their files); new items go where a fresh run puts them.
+        let removed: Vec<usize> =
+            done.outcome.removed.iter().filter(|r| r.item.is_none()).map(|r| positions[r.doc]).collect();
+        list.rearrange(&removed, new_items);
         if self.report {
             list.results.extend(results::changes(&done.report, &list.items));
         }

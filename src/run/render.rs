@@ -9,7 +9,7 @@ use crate::core::report::Report;
 use crate::core::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::model::{Model, Needs};
-use crate::stream::{Replacement, Stream};
+use crate::stream::{Appended, Replacement, Stream};
 use crate::transform::Finding;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,9 +53,17 @@ impl Rendered<'_> {
     /// Writes the output stream: unchanged documents byte for byte, changed ones patched,
     /// new ones appended.
     pub fn write(&self, out: &mut impl Write) -> Result<()> {
-        let replaced: BTreeMap<usize, Replacement> =
-            self.outcome.changed.iter().map(|c| (c.doc, Replacement { patch: &c.patch, value: &c.value })).collect();
-        let appended: Vec<&Value> = self.outcome.added.iter().map(|a| &a.value).collect();
+        let mut replaced: BTreeMap<usize, Replacement> = self
+            .outcome
+            .changed
+            .iter()
+            .map(|c| (c.doc, Replacement { patch: &c.patch, value: &c.value, remove: false }))
+            .collect();
+        for r in self.outcome.removed.iter().filter(|r| r.item.is_none()) {
+            replaced.insert(r.doc, Replacement { patch: &[], value: &r.value, remove: true });
+        }
+        let appended: Vec<Appended> =
+            self.outcome.added.iter().map(|a| Appended { value: &a.value, before: a.before }).collect();
         self.stream
             .write(&replaced, &appended, out)
             .map_err(|source| Error::Io { what: "writing the output".into(), source })
@@ -146,29 +154,59 @@ mod tests {
     }
 
     /// Renders `input` with a report and checks it against the output: every patch turns the
-    /// input document (as parsed) into the output document exactly, and every added document is
-    /// reported. Returns the output and the number of (changed or updated, added) entries.
+    /// input document (as parsed) into the output document exactly, every removed document is
+    /// gone, and every added document is reported. Returns the output and the number of
+    /// (changed, updated or removed; added) entries.
     fn check_report(name: &str, input: &[u8], config: &Config) -> (Vec<u8>, usize, usize) {
-        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone(), release: None };
+        check_report_for(name, input, config, None)
+    }
+
+    /// [`check_report`] with a release name.
+    fn check_report_for(name: &str, input: &[u8], config: &Config, release: Option<&str>) -> (Vec<u8>, usize, usize) {
+        let options = RenderOptions {
+            namespace: "netfence-corpus".into(),
+            config: config.clone(),
+            release: release.map(str::to_string),
+        };
         let rendered = render_with(input, &options, Extras { report: true, check: false })
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let output = rendered.to_bytes();
         let report = rendered.report.expect("asked for");
-        let (before, after) = (documents(input), documents(&output));
+        let (before, mut after) = (documents(input), documents(&output));
+        // The input documents as the report says they become (None: removed).
+        let mut expected: Vec<Option<Value>> = before.iter().cloned().map(Some).collect();
         let mut changed = 0;
         for e in report.changes.iter().filter(|e| e.action != Action::Added) {
             let i = e.document.expect("a changed document has its index") - 1;
-            let patched = crate::core::patch::apply(&before[i], e.patch.as_ref().expect("a patch")).expect("applies");
-            assert_eq!(patched, after[i], "{name}: the patch of document {} does not reproduce it", i + 1);
             assert!(!e.reason.is_empty(), "{name}: document {} changed without a reason", i + 1);
+            let ops = e.patch.as_ref().expect("a patch");
+            if e.action == Action::Removed {
+                assert_eq!(ops, &crate::core::patch::remove_whole(), "{name}: document {}", i + 1);
+                let managed = before[i].pointer("/metadata/labels/app.kubernetes.io~1managed-by");
+                assert_eq!(managed, Some(&serde_json::json!("netfence")), "{name}: only netfence's objects go");
+                expected[i] = None;
+            } else {
+                expected[i] = Some(crate::core::patch::apply(&before[i], ops).expect("applies"));
+            }
             changed += 1;
         }
-        let added = report.changes.iter().filter(|e| e.action == Action::Added).count();
-        assert_eq!(after.len(), before.len() + added, "{name}: every added document is reported");
-        // Documents the report does not name are unchanged.
-        let named: Vec<usize> = report.changes.iter().filter_map(|e| e.document).collect();
-        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
-            assert!(named.contains(&(i + 1)) || b == a, "{name}: document {} changed but is not reported", i + 1);
+        // Added documents, wherever they were placed, are the reported ones.
+        let mut added = 0;
+        for e in report.changes.iter().filter(|e| e.action == Action::Added) {
+            let is_it = |d: &Value| {
+                d["kind"] == e.kind.as_str()
+                    && d["metadata"]["name"] == e.name.as_str()
+                    && d["metadata"]["namespace"].as_str() == e.namespace.as_deref()
+            };
+            let at =
+                after.iter().rposition(is_it).unwrap_or_else(|| panic!("{name}: added {} not in the output", e.name));
+            after.remove(at);
+            added += 1;
+        }
+        let expected: Vec<Value> = expected.into_iter().flatten().collect();
+        assert_eq!(after.len(), expected.len(), "{name}: every added and removed document is reported");
+        for (i, (want, got)) in expected.iter().zip(&after).enumerate() {
+            assert!(want == got, "{name}: output document {} is not what the report says", i + 1);
         }
         (output, changed, added)
     }

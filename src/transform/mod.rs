@@ -41,8 +41,12 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Planned {
     /// New policies, named, in output order: per-namespace baselines, matrix edges, external
-    /// egress, API egress, port-forward, workload policies.
-    pub added: Vec<Named>,
+    /// egress, API egress, port-forward, workload policies; each with the earlier run's policy
+    /// it goes before, if any.
+    pub added: Vec<reconcile::Placed>,
+    /// netfence's policies of an earlier run that this run does not generate: removed
+    /// (indices into [`Model::policies`]).
+    pub removed: Vec<usize>,
     /// Edits of input policies: DNS, then extra egress rules, then replacements of netfence's
     /// own policies of an earlier run.
     pub edits: Vec<Edit>,
@@ -104,10 +108,16 @@ pub fn plan(model: &Model, config: &Config, context: &crate::core::Context) -> R
         edits.findings.extend(dns::off_with_egress_denied(model, &generated));
     }
     edits.extend(egress_merge::plan(model, config));
-    let (added, updates) =
-        reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced, context.release.as_deref()));
-    edits.edits.extend(updates);
-    Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
+    let named = naming::name(model, generated, annotations, unplaced, context.release.as_deref());
+    let reconciled = reconcile::reconcile(model, named);
+    edits.edits.extend(reconciled.updates);
+    Ok(Planned {
+        added: reconciled.fresh,
+        removed: reconciled.removed,
+        edits: edits.edits,
+        findings: edits.findings,
+        admin_baseline,
+    })
 }
 
 /// A k8s-openapi value as JSON in netfence's key order.
