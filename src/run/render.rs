@@ -254,37 +254,49 @@ mod tests {
         apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: a\n  annotations:\n    team: x\nspec:\n  podSelector:\n    matchLabels:\n      app: api\n  policyTypes:\n  - Egress\n---\n\
         apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: job\n    namespace: b\n  spec:\n    podSelector:\n      matchLabels:\n        app: job\n    policyTypes:\n    - Ingress\n    - Egress\n    egress:\n    - ports:\n      - port: 443\n";
 
-    /// A configuration: extra egress rules to some of four CIDRs, a DNS profile, DNS on or off.
-    fn random_config() -> impl proptest::strategy::Strategy<Value = String> {
+    /// Two workloads beside [`CHART`]'s policies, so that workload policies, matrix edges and
+    /// what keeps the chart's traffic have something to select.
+    const WORKLOADS: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: a\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: web\n        ports:\n        - containerPort: 8080\n---\n\
+        apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\n  namespace: a\nspec:\n  selector:\n    matchLabels:\n      app: worker\n  template:\n    metadata:\n      labels:\n        app: worker\n    spec:\n      containers:\n      - name: worker\n        image: worker\n        env:\n        - name: WEB\n          value: http://web-svc:8080\n";
+
+    /// A configuration that adds and removes generated objects: extra egress rules to some of
+    /// four CIDRs, a DNS profile, DNS on or off, the default-deny on or off and its policy
+    /// types, workload policies on or off, a matrix edge or not; and a release name or none.
+    fn random_config() -> impl proptest::strategy::Strategy<Value = (String, Option<&'static str>)> {
         use proptest::prelude::*;
-        (proptest::collection::vec(0..4u8, 0..3), 0..3usize, any::<bool>()).prop_map(|(cidrs, profile, dns)| {
+        let rules = (proptest::collection::vec(0..4u8, 0..3), 0..3usize, any::<bool>());
+        let generated = (any::<bool>(), 0..3usize, any::<bool>(), any::<bool>(), 0..3usize);
+        (rules, generated).prop_map(|((cidrs, profile, dns), (deny, types, workload, edge, release))| {
             let egress: Vec<String> =
                 cidrs.iter().map(|c| format!("{{to: [{{ipBlock: {{cidr: 10.{}.0.0/16}}}}]}}", 20 + 10 * c)).collect();
             let profile = ["kube-dns", "node-local", "openshift"][profile];
-            format!("egress: [{}]\ndns: {{enabled: {dns}, profile: {profile}}}", egress.join(", "))
+            let types = ["[Ingress, Egress]", "[Egress]", "[Ingress]"][types];
+            let allow = if edge { "[{from: {workload: worker}, to: {workload: web}}]" } else { "[]" };
+            let yaml = format!(
+                "egress: [{}]\ndns: {{enabled: {dns}, profile: {profile}}}\ndefaultDeny: {{enabled: {deny}, policyTypes: {types}}}\n\
+                 workloadPolicies: {{enabled: {workload}}}\nallow: {allow}",
+                egress.join(", ")
+            );
+            (yaml, [None, Some("a"), Some("b")][release])
         })
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
-        /// netfence owns what it added: re-rendering with configuration B gives what rendering
-        /// with B gives, and re-rendering with the same configuration changes nothing.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// netfence owns what it added and what it generated: re-rendering with configuration B
+        /// gives, byte for byte, what rendering with B gives (generated objects B does not want
+        /// are removed, new ones placed as a fresh render places them), and re-rendering with
+        /// the same configuration changes nothing.
         #[test]
-        fn re_rendering_replaces_exactly_netfence_s_additions(a in random_config(), b in random_config()) {
-            let same_dns = a.contains("enabled: true") == b.contains("enabled: true");
+        fn re_rendering_replaces_exactly_netfence_s_additions((a, ra) in random_config(), (b, rb) in random_config()) {
             let (a, b) = (config(&a), config(&b));
-            let x = CHART.as_bytes();
-            let (with_a, ..) = check_report("x", x, &a);
-            let (with_b, ..) = check_report("x", x, &b);
-            let (a_then_b, ..) = check_report("render(A, x)", &with_a, &b);
-            // The chart's documents, byte for byte; the whole stream when both configurations
-            // generate the same objects (a generated object no longer wanted is not deleted).
-            let chart = |out: &[u8]| String::from_utf8_lossy(out).split("\n---\n").take(3).collect::<Vec<_>>().join("\n---\n");
-            proptest::prop_assert_eq!(chart(&a_then_b), chart(&with_b));
-            if same_dns {
-                proptest::prop_assert_eq!(String::from_utf8_lossy(&a_then_b), String::from_utf8_lossy(&with_b));
-            }
-            let (a_twice, ..) = check_report("render(A, x)", &with_a, &a);
+            let input = format!("{CHART}{WORKLOADS}");
+            let x = input.as_bytes();
+            let (with_a, ..) = check_report_for("x", x, &a, ra);
+            let (with_b, ..) = check_report_for("x", x, &b, rb);
+            let (a_then_b, ..) = check_report_for("render(A, x)", &with_a, &b, rb);
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&a_then_b), String::from_utf8_lossy(&with_b));
+            let (a_twice, ..) = check_report_for("render(A, x)", &with_a, &a, ra);
             proptest::prop_assert_eq!(String::from_utf8_lossy(&a_twice), String::from_utf8_lossy(&with_a));
         }
     }
