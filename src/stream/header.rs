@@ -65,6 +65,9 @@ pub struct Header {
 }
 
 /// What a chunk holds.
+// A probe lives only until its chunk is classified (the header moves into the document), so
+// boxing the large variant would cost an allocation per document for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Probe {
     /// Only comments, white space or an empty document.
