@@ -432,10 +432,11 @@ impl Model {
     /// when no object carries either, or when they name several releases (with a warning).
     pub fn release_from_labels(&self) -> Result<Option<String>> {
         for (i, label) in crate::config::release::LABELS.iter().enumerate() {
-            let mut values: Vec<(String, String)> = Vec::new();
+            // Distinct values in order of appearance (a set keeps this linear in the input).
+            let (mut seen, mut values) = (HashSet::new(), Vec::new());
             for o in &self.objects {
                 let Some(v) = o.release_labels[i].as_deref() else { continue };
-                if !values.iter().any(|(seen, _)| seen == v) {
+                if seen.insert(v) {
                     values.push((v.to_string(), o.doc_ref.to_string()));
                 }
             }

@@ -120,4 +120,29 @@ mod tests {
         let long = name(&m, vec![new(&format!("netfence-workload-{}", "w".repeat(60)))], &[], None, Some("shop"));
         assert!(long[0].name.len() <= 63 && long[0].name.starts_with("netfence-shop-workload-www"), "{}", long[0].name);
     }
+
+    #[test]
+    fn the_input_s_instance_labels_name_the_release() {
+        let doc = |labels: &str| {
+            format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s, namespace: a, labels: {{{labels}}}}}\n---\n")
+        };
+        let release = |yaml: String| model(&yaml).release_from_labels().expect("valid");
+        let one = format!(
+            "{}{}",
+            doc("app.kubernetes.io/instance: Shop, release: old"),
+            doc("app.kubernetes.io/instance: Shop")
+        );
+        assert_eq!(release(one).as_deref(), Some("shop"), "instance first, normalised");
+        assert_eq!(release(doc("release: legacy")).as_deref(), Some("legacy"));
+        assert_eq!(
+            release(format!("{}{}", doc("app.kubernetes.io/instance: a"), doc("app.kubernetes.io/instance: b"))),
+            None
+        );
+        assert_eq!(release(doc("app: x")), None);
+        let bad = model(&doc("app.kubernetes.io/instance: 'a b'")).release_from_labels().unwrap_err().to_string();
+        assert!(
+            bad.contains("label app.kubernetes.io/instance of document 1") && bad.contains("not a release name"),
+            "{bad}"
+        );
+    }
 }
