@@ -412,6 +412,16 @@ mod tests {
             err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"namespace": "A_B"}})),
             "spec.namespace"
         );
+        assert_eq!(
+            err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"release": "a b"}})),
+            "spec.release"
+        );
+        let fc = parse(Some(&json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"release": "shop"}}))).unwrap();
+        assert_eq!(fc.release.as_deref(), Some("shop"));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"release": "shop"}});
+        assert_eq!(parse(Some(&cm)).unwrap().release.as_deref(), Some("shop"));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"release": "-x"}});
+        assert_eq!(err_path(cm), "data.release");
         assert_eq!(err_path(json!({"apiVersion": "netfence.dev/v2", "kind": KIND})), "apiVersion");
         assert_eq!(err_path(json!({"apiVersion": "v1", "kind": "Secret"})), "kind");
     }
