@@ -9,7 +9,7 @@ use netfence::config::Config;
 use netfence::run::{render, RenderOptions};
 
 fuzz_target!(|input: &[u8]| {
-    let options = RenderOptions { namespace: "fuzz".into(), config: Config::default() };
+    let options = RenderOptions { namespace: "fuzz".into(), config: Config::default(), release: None };
     let rendered = match render(input, &options) {
         Ok(r) => r,
         Err(e) => {

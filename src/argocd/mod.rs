@@ -14,7 +14,8 @@
 //! Settings (`spec.source.plugin.env`, seen as `ARGOCD_ENV_<name>`): `VALUE_FILES` (Helm and
 //! netfence), `NETFENCE_VALUE_FILES` (netfence only), `HELM_ARGS`, `RELEASE_NAME`,
 //! `CHART_PATH`, `NETFENCE` (discovery opt-in). Argo CD's own: `ARGOCD_APP_NAME`,
-//! `ARGOCD_APP_NAMESPACE`, `KUBE_VERSION`, `KUBE_API_VERSIONS`.
+//! `ARGOCD_APP_NAMESPACE`, `KUBE_VERSION`, `KUBE_API_VERSIONS`. The release (`RELEASE_NAME`,
+//! else the app name) is also what netfence names its objects for (`--release`).
 
 pub mod helm_args;
 pub mod paths;
@@ -97,6 +98,11 @@ pub fn generate(app_dir: &Path) -> Result<Vec<u8>> {
     }
     check_dns_label(&namespace, "ARGOCD_APP_NAMESPACE", 63)?;
     let dir = source_dir(app_dir)?;
+    // The Helm release, and the release netfence names its objects for (so that two apps in
+    // one namespace never render the same object).
+    let release = release_name()?;
+    let helm_release =
+        || release.clone().ok_or_else(|| Error::config("ARGOCD_APP_NAME", "is not set: no release name"));
     let values = value_files(app_dir, "VALUE_FILES")?;
     let netfence_values = value_files(app_dir, "NETFENCE_VALUE_FILES")?;
 
@@ -116,7 +122,7 @@ pub fn generate(app_dir: &Path) -> Result<Vec<u8>> {
     } else if dir.join("Chart.yaml").is_file() {
         let helm_args = helm_args::parse(&setting("HELM_ARGS").unwrap_or_default(), app_dir)?;
         let mut cmd = Command::new("helm");
-        cmd.args(helm_template_args(&namespace, &values, &helm_args)?).arg("--").arg(release_name()?).arg(&dir);
+        cmd.args(helm_template_args(&namespace, &values, &helm_args)?).arg("--").arg(helm_release()?).arg(&dir);
         run_tool(&mut cmd, "helm template", None)?
     } else {
         return Err(Error::config(
@@ -128,6 +134,9 @@ pub fn generate(app_dir: &Path) -> Result<Vec<u8>> {
     let netfence = std::env::current_exe().map_err(|source| Error::Io { what: "finding netfence".into(), source })?;
     let mut cmd = Command::new(netfence);
     cmd.arg("render").arg(format!("--namespace={namespace}"));
+    if let Some(release) = &release {
+        cmd.arg(format!("--release={release}"));
+    }
     for file in values.iter().chain(&netfence_values) {
         cmd.arg("--values").arg(file);
     }
@@ -150,8 +159,9 @@ fn helm_template_args(namespace: &str, values: &[PathBuf], extra: &[String]) -> 
 }
 
 /// The Helm release: `RELEASE_NAME`, else the app name without the `<namespace>_` prefix Argo
-/// CD gives apps outside its own namespace. Checked as Helm checks release names.
-fn release_name() -> Result<String> {
+/// CD gives apps outside its own namespace; `None` when neither is set. Checked as Helm checks
+/// release names.
+fn release_name() -> Result<Option<String>> {
     let (name, from) = match setting("RELEASE_NAME") {
         Some(name) => (name, "RELEASE_NAME"),
         None => {
@@ -160,10 +170,10 @@ fn release_name() -> Result<String> {
         }
     };
     if name.is_empty() {
-        return Err(Error::config(from, "is not set: no release name"));
+        return Ok(None);
     }
     check_dns_label(&name, from, 53)?;
-    Ok(name)
+    Ok(Some(name))
 }
 
 /// A DNS-1123 subdomain-style name (lower-case alphanumerics, `-`, `.`), at most `max` long:

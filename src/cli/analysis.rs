@@ -47,7 +47,11 @@ impl InputArgs {
         let namespace = namespace::resolve(self.manifests.namespace.as_deref(), None);
         let mut inputs = Input::read_all(files)?;
         if !self.values.is_empty() {
-            let options = RenderOptions { namespace: namespace.clone(), config: config::values::load(&self.values)? };
+            let options = RenderOptions {
+                namespace: namespace.clone(),
+                config: config::values::load(&self.values)?,
+                release: None,
+            };
             inputs = inputs
                 .iter()
                 .map(|i| i.transformed(|bytes| Ok(run::render(bytes, &options)?.to_bytes())))

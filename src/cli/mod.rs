@@ -12,7 +12,7 @@ pub mod infer;
 pub mod log;
 
 use crate::analysis::lint;
-use crate::config::{self, function_config, namespace, Config};
+use crate::config::{self, function_config, namespace, release, Config};
 use crate::core::report::Report;
 use crate::error::{Error, Result};
 use crate::krm;
@@ -122,6 +122,12 @@ pub struct RenderArgs {
     /// $ARGOCD_APP_NAMESPACE, else "default"].
     #[arg(short, long)]
     pub namespace: Option<String>,
+    /// Release the generated objects are named for: `netfence-<release>-default-deny`, so that
+    /// two releases in one namespace never render the same object [default: $NETFENCE_RELEASE,
+    /// else $ARGOCD_APP_NAME, else the one `app.kubernetes.io/instance` (or `release`) label
+    /// value of the input's objects, else release-less names].
+    #[arg(long, value_name = "NAME")]
+    pub release: Option<String>,
     /// A `NetFence` object (netfence.dev/v1alpha1) configuring netfence instead of values files:
     /// its `spec`, and `spec.namespace` for documents without one (the legacy kustomize plugin).
     #[arg(long, value_name = "FILE", conflicts_with = "values")]
@@ -148,10 +154,15 @@ impl RenderArgs {
         if let Some(file) = &self.config {
             let fc = function_config::load_file(file)?;
             let namespace = namespace::resolve(self.namespace.as_deref(), fc.namespace.as_deref());
-            return Ok((RenderOptions { namespace, config: fc.config }, self.check || fc.check));
+            let release = release::resolve(self.release.as_deref(), fc.release.as_deref())?;
+            return Ok((RenderOptions { namespace, config: fc.config, release }, self.check || fc.check));
         }
         let config = if self.values.is_empty() { Config::default() } else { config::values::load(&self.values)? };
-        Ok((RenderOptions { namespace: namespace::resolve(self.namespace.as_deref(), None), config }, self.check))
+        let release = release::resolve(self.release.as_deref(), None)?;
+        Ok((
+            RenderOptions { namespace: namespace::resolve(self.namespace.as_deref(), None), config, release },
+            self.check,
+        ))
     }
 }
 
@@ -355,7 +366,12 @@ pub fn run_krm(args: &RenderArgs, input: &[u8], verbose: u8) -> Result<u8> {
     if !krm::is_resource_list(input) {
         return Err(Error::config("--krm", "stdin is not a ResourceList (apiVersion config.kubernetes.io/v1)"));
     }
-    let processor = Processor { namespace: args.namespace.clone(), check: args.check, report: args.report.is_some() };
+    let processor = Processor {
+        namespace: args.namespace.clone(),
+        check: args.check,
+        report: args.report.is_some(),
+        release: args.release.clone(),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let (code, produced) = run::function::run(input, &processor, &mut out)?;

@@ -26,6 +26,9 @@ pub struct FunctionConfig {
     pub config: Config,
     /// The namespace of namespaced items without `metadata.namespace`, when set.
     pub namespace: Option<String>,
+    /// The release generated objects are named for, as written (checked by
+    /// [`crate::config::release::resolve`]).
+    pub release: Option<String>,
     /// Lint the output too (`netfence check`'s rules): the findings join `results`, and an
     /// error finding fails the function.
     pub check: bool,
@@ -63,6 +66,10 @@ pub struct NetFenceSpec {
     /// Namespace of namespaced items without `metadata.namespace` (default: `-n`, else
     /// `$HELM_NAMESPACE`, else `$ARGOCD_APP_NAMESPACE`, else `default`).
     pub namespace: Option<String>,
+    /// Release generated objects are named for (`netfence-<release>-default-deny`; default:
+    /// `--release`, else `$NETFENCE_RELEASE`, else `$ARGOCD_APP_NAME`, else the input's one
+    /// `app.kubernetes.io/instance` label value).
+    pub release: Option<String>,
     /// Lint the output with `netfence check`'s rules and report the findings as `results`; an
     /// error finding fails the function (default false).
     pub check: Option<bool>,
@@ -118,6 +125,12 @@ pub enum FlatKind {
 /// The ConfigMap keys, in the order the docs list them.
 pub const CONFIGMAP_KEYS: &[FlatKey] = &[
     FlatKey { key: "namespace", target: "namespace", kind: FlatKind::String, help: "namespace of items without one" },
+    FlatKey {
+        key: "release",
+        target: "release",
+        kind: FlatKind::String,
+        help: "release generated objects are named for (netfence-<release>-default-deny)",
+    },
     FlatKey { key: "enabled", target: "enabled", kind: FlatKind::Bool, help: "false: change nothing" },
     FlatKey {
         key: "check",
@@ -211,13 +224,26 @@ pub fn from_netfence(map: &Map<String, Value>) -> Result<FunctionConfig> {
         Some(Value::String(ns)) => Some(namespace_name(&ns, "spec.namespace")?),
         Some(_) => return Err(Error::config("spec.namespace", "expected a string")),
     };
+    let release = match spec.remove("release") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(release_name(&r, "spec.release")?),
+        Some(_) => return Err(Error::config("spec.release", "expected a string")),
+    };
     let check = match spec.remove("check") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(check)) => check,
         Some(_) => return Err(Error::config("spec.check", "expected true or false")),
     };
     let config = Config::from_value(Value::Object(spec), "spec")?;
-    Ok(FunctionConfig { config, namespace, check })
+    Ok(FunctionConfig { config, namespace, release, check })
+}
+
+/// Checks a release name where the function config sets it (the error names that field).
+fn release_name(value: &str, path: &str) -> Result<String> {
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    crate::config::release::normalise(value, path).map(|_| value.to_string())
 }
 
 /// Reads a ConfigMap's flat `data` keys.
@@ -262,6 +288,10 @@ fn from_configmap(map: &Map<String, Value>) -> Result<FunctionConfig> {
         Some(Value::String(ns)) if !ns.is_empty() => Some(namespace_name(&ns, "data.namespace")?),
         _ => None,
     };
+    let release = match spec.remove("release") {
+        Some(Value::String(r)) if !r.is_empty() => Some(release_name(&r, "data.release")?),
+        _ => None,
+    };
     let check = spec.remove("check").is_some_and(|v| v == Value::Bool(true));
     let config = Config::from_value(Value::Object(spec), "spec").map_err(|e| match e {
         Error::Config { path, message } => {
@@ -282,7 +312,7 @@ fn from_configmap(map: &Map<String, Value>) -> Result<FunctionConfig> {
         }
         other => other,
     })?;
-    Ok(FunctionConfig { config, namespace, check })
+    Ok(FunctionConfig { config, namespace, release, check })
 }
 
 /// Sets `value` at a dotted path of `root`, creating objects on the way.
@@ -382,6 +412,16 @@ mod tests {
             err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"namespace": "A_B"}})),
             "spec.namespace"
         );
+        assert_eq!(
+            err_path(json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"release": "a b"}})),
+            "spec.release"
+        );
+        let fc = parse(Some(&json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"release": "shop"}}))).unwrap();
+        assert_eq!(fc.release.as_deref(), Some("shop"));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"release": "shop"}});
+        assert_eq!(parse(Some(&cm)).unwrap().release.as_deref(), Some("shop"));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"release": "-x"}});
+        assert_eq!(err_path(cm), "data.release");
         assert_eq!(err_path(json!({"apiVersion": "netfence.dev/v2", "kind": KIND})), "apiVersion");
         assert_eq!(err_path(json!({"apiVersion": "v1", "kind": "Secret"})), "kind");
     }

@@ -10,6 +10,7 @@ pub mod function_config;
 pub mod infer;
 pub mod namespace;
 pub mod platform;
+pub mod release;
 pub mod values;
 
 use crate::error::{Error, Result};

@@ -28,6 +28,9 @@ pub struct Context {
     /// that Helm and kubectl place them where they place the chart's objects (the release
     /// namespace), instead of in `default`.
     pub unplaced_namespace: Option<String>,
+    /// The release generated objects are named for (normalised, see
+    /// [`crate::config::release`]); `None`: release-less names.
+    pub release: Option<String>,
 }
 
 /// What happened to a document.
@@ -39,8 +42,11 @@ pub enum Action {
     /// An input document netfence edited (rules appended to a policy).
     Changed,
     /// netfence's own policy of an earlier run, regenerated because the configuration or the
-    /// input changed.
+    /// input changed (or a List that held one this run removes).
     Updated,
+    /// netfence's own object of an earlier run that this run does not generate: the document
+    /// is left out of the output.
+    Removed,
 }
 
 /// A changed input document.
@@ -65,6 +71,25 @@ pub struct Added {
     pub value: Value,
     /// Why, one sentence each.
     pub reasons: Vec<String>,
+    /// The input document (position, as [`Changed::doc`]) to write it before: netfence's own
+    /// document of an earlier run that follows it in this run's order (so a re-render keeps a
+    /// fresh render's order); `None`: at the end.
+    pub before: Option<usize>,
+}
+
+/// netfence's own object of an earlier run that this run does not generate (label
+/// `app.kubernetes.io/managed-by: netfence`; nothing else is ever removed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    /// Position of its document (as [`Changed::doc`]).
+    pub doc: usize,
+    /// Its index among a List's items (the List document is then in [`Outcome::changed`], with
+    /// a `remove` operation); `None`: the whole document goes.
+    pub item: Option<usize>,
+    /// The object as read.
+    pub value: Value,
+    /// Why, one sentence.
+    pub reason: String,
 }
 
 /// The result of [`core`].
@@ -74,13 +99,15 @@ pub struct Outcome {
     pub changed: Vec<Changed>,
     /// New objects, in output order.
     pub added: Vec<Added>,
+    /// netfence's objects of an earlier run left out, in document order.
+    pub removed: Vec<Removed>,
     /// What the transforms noticed.
     pub findings: Vec<Finding>,
 }
 
 /// Plans every transform over `model` and turns the plan into patches and new objects.
 pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome> {
-    let planned = transform::plan(model, config, &context.annotations, context.unplaced_namespace.as_deref())?;
+    let planned = transform::plan(model, config, context)?;
     // Edits per policy, in plan order.
     let mut by_policy: BTreeMap<usize, Vec<&transform::Edit>> = BTreeMap::new();
     // A policy holding netfence's additions of an earlier run is rewritten even with no edit:
@@ -106,10 +133,12 @@ pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome
         }
         entry.2.extend(reasons);
     }
+    let removing_admin = planned.admin_baseline.is_none();
     let admin_added = match planned.admin_baseline {
         Some(baseline) => admin_baseline(model, baseline, &mut by_doc)?,
         None => None,
     };
+    let removed = removed(model, &planned.removed, removing_admin, &mut by_doc);
     let mut changed = Vec::with_capacity(by_doc.len());
     for (doc, (ops, action, reasons)) in by_doc {
         let input = document_value(model, doc)
@@ -117,12 +146,89 @@ pub fn core(model: &Model, config: &Config, context: &Context) -> Result<Outcome
         let value = patch::apply(input, &ops).map_err(|m| Error::config("internal", m))?;
         changed.push(Changed { doc, patch: ops, value, action, reasons });
     }
-    // The cluster-wide baseline comes first, where the per-namespace baselines would be.
+    // A new object goes before the earlier run's object that follows it in this run's order
+    // (top-level documents only; List items and the rest go at the end).
+    let top_doc = |policy: usize| {
+        let o = &model.objects[model.policies[policy].object];
+        o.item.is_none().then_some(o.doc)
+    };
+    // The cluster-wide baseline comes first, where the per-namespace baselines would be: before
+    // the first of netfence's objects that stays.
+    let first_kept = model
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| p.managed && !planned.removed.contains(i))
+        .filter_map(|(i, _)| top_doc(i))
+        .min();
     let added = admin_added
         .into_iter()
-        .chain(planned.added.into_iter().map(|n| Added { value: n.value, reasons: n.reasons }))
+        .map(|a| Added { before: first_kept, ..a })
+        .chain(planned.added.into_iter().map(|p| Added {
+            value: p.named.value,
+            reasons: p.named.reasons,
+            before: p.before.and_then(top_doc),
+        }))
         .collect();
-    Ok(Outcome { changed, added, findings: planned.findings })
+    if !removed.is_empty() {
+        let names: Vec<String> = removed.iter().map(|r| id(&r.value)).collect();
+        tracing::warn!(
+            "removed {} object(s) netfence generated in an earlier run that this run does not generate: {}",
+            removed.len(),
+            names.join(", ")
+        );
+    }
+    Ok(Outcome { changed, added, removed, findings: planned.findings })
+}
+
+/// `kind namespace/name` of an object, for messages.
+fn id(value: &Value) -> String {
+    let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    match s("/metadata/namespace") {
+        ns if ns.is_empty() => format!("{} {}", s("/kind"), s("/metadata/name")),
+        ns => format!("{} {ns}/{}", s("/kind"), s("/metadata/name")),
+    }
+}
+
+/// netfence's objects of an earlier run that go: the policies `policies` (indices into
+/// [`Model::policies`]) and, when `admin` (this run writes no BaselineAdminNetworkPolicy), an
+/// earlier run's baseline. Items of a List get a `remove` operation in `by_doc` (after every
+/// other operation of the List, last item first, so the indices stay those of the input).
+fn removed(
+    model: &Model,
+    policies: &[usize],
+    admin: bool,
+    by_doc: &mut BTreeMap<usize, (Vec<PatchOperation>, Action, Vec<String>)>,
+) -> Vec<Removed> {
+    let reason =
+        "netfence generated it in an earlier run and this run does not (another configuration, input or release name)";
+    let mut out: Vec<Removed> = policies
+        .iter()
+        .map(|&i| {
+            let p = &model.policies[i];
+            let o = &model.objects[p.object];
+            Removed { doc: o.doc, item: o.item, value: p.value.clone(), reason: reason.to_string() }
+        })
+        .collect();
+    if admin {
+        for (obj, value) in &model.admin_baselines {
+            let managed = value.pointer("/metadata/labels").and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))
+                == Some(&Value::String(crate::k8s::MANAGED_BY_NETFENCE.into()));
+            if managed {
+                let o = &model.objects[*obj];
+                out.push(Removed { doc: o.doc, item: o.item, value: value.clone(), reason: reason.to_string() });
+            }
+        }
+    }
+    out.sort_by_key(|r| (r.doc, std::cmp::Reverse(r.item)));
+    for r in out.iter().filter(|r| r.item.is_some()) {
+        let item = r.item.map(|n| n.to_string()).unwrap_or_default();
+        let entry = by_doc.entry(r.doc).or_insert_with(|| (Vec::new(), Action::Updated, Vec::new()));
+        entry.0.extend(patch::under(&["items", item.as_str()], patch::remove_whole()));
+        entry.1 = Action::Updated;
+        entry.2.push(format!("{} removed: {reason}", id(&r.value)));
+    }
+    out
 }
 
 /// Places the `BaselineAdminNetworkPolicy` baseline: new (returned), or an earlier run's
@@ -137,7 +243,7 @@ fn admin_baseline(
     let existing =
         model.admin_baselines.iter().find(|(obj, _)| model.objects[*obj].name == transform::baseline_admin::NAME);
     let Some((obj, value)) = existing else {
-        return Ok(Some(Added { value: baseline.value, reasons: baseline.reasons }));
+        return Ok(Some(Added { value: baseline.value, reasons: baseline.reasons, before: None }));
     };
     let object = &model.objects[*obj];
     let managed = value.pointer("/metadata/labels").and_then(|l| l.get(crate::k8s::MANAGED_BY_LABEL))

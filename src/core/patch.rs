@@ -104,6 +104,12 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// The one operation that removes the whole value it applies to (path `""`; moved under a
+/// List item's prefix by [`under`], the removal of that item).
+pub fn remove_whole() -> Vec<PatchOperation> {
+    vec![remove(PointerBuf::root())]
+}
+
 /// The operations moved below `prefix` (an object inside a List document: `/items/3`).
 pub fn under(prefix: &[&str], ops: Vec<PatchOperation>) -> Vec<PatchOperation> {
     if prefix.is_empty() {

@@ -15,8 +15,8 @@ use serde_json::Value;
 /// The report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
-    /// One entry per changed or added document: changed ones in input order, then added ones
-    /// in output order.
+    /// One entry per changed, removed or added document: changed ones in input order, then
+    /// removed ones in input order, then added ones in output order.
     pub changes: Vec<Entry>,
 }
 
@@ -24,7 +24,9 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
-    /// `added`, `changed` or `updated` (netfence's policy of an earlier run, regenerated).
+    /// `added`, `changed`, `updated` (netfence's policy of an earlier run, regenerated) or
+    /// `removed` (netfence's object of an earlier run that this run does not generate; its
+    /// patch is one `remove` of the whole document, path `""`).
     pub action: Action,
     /// `kind` of the document (`List` for a List whose item changed).
     pub kind: String,
@@ -70,6 +72,19 @@ impl Report {
                 patch: Some(c.patch.clone()),
             });
         }
+        for r in outcome.removed.iter().filter(|r| r.item.is_none()) {
+            changes.push(Entry {
+                action: super::Action::Removed,
+                kind: field(&r.value, "/kind"),
+                api_version: field(&r.value, "/apiVersion"),
+                namespace: r.value.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string),
+                name: field(&r.value, "/metadata/name"),
+                reason: r.reason.clone(),
+                document: model.document_index(r.doc),
+                // The whole document goes: one `remove` of the root.
+                patch: Some(super::patch::remove_whole()),
+            });
+        }
         for a in &outcome.added {
             changes.push(Entry {
                 action: super::Action::Added,
@@ -94,10 +109,11 @@ impl Report {
     pub fn markdown(&self) -> String {
         let count = |a: Action| self.changes.iter().filter(|e| e.action == a).count();
         let mut out = format!(
-            "netfence: {} added, {} changed, {} updated\n",
+            "netfence: {} added, {} changed, {} updated, {} removed\n",
             count(Action::Added),
             count(Action::Changed),
-            count(Action::Updated)
+            count(Action::Updated),
+            count(Action::Removed)
         );
         if self.changes.is_empty() {
             return out;

@@ -261,6 +261,37 @@ impl ResourceList {
         }
     }
 
+    /// Leaves out the items at `removed` (indices into [`ResourceList::items`]) and inserts
+    /// `added`, each before the item at its index (as it was before the removals), or at the end
+    /// for `None`, in order. Raw item texts follow their items.
+    pub fn rearrange(&mut self, removed: &[usize], added: Vec<(Option<usize>, Value)>) {
+        let old_items = std::mem::take(&mut self.items);
+        let mut old_raw = self.raw.as_mut().map(|r| std::mem::take(&mut r.items));
+        let mut items = Vec::with_capacity(old_items.len() + added.len());
+        let mut raw = Vec::with_capacity(items.capacity());
+        let count = old_items.len();
+        let mut added: Vec<(Option<usize>, Option<Value>)> = added.into_iter().map(|(at, v)| (at, Some(v))).collect();
+        for (i, item) in old_items.into_iter().enumerate() {
+            for (_, v) in added.iter_mut().filter(|(at, _)| *at == Some(i)) {
+                items.extend(v.take());
+                raw.push(None);
+            }
+            let text = old_raw.as_mut().and_then(|r| r.get_mut(i)).and_then(Option::take);
+            if !removed.contains(&i) {
+                items.push(item);
+                raw.push(text);
+            }
+        }
+        for (_, v) in added.iter_mut().filter(|(at, _)| at.is_none_or(|a| a >= count)) {
+            items.extend(v.take());
+            raw.push(None);
+        }
+        self.items = items;
+        if let Some(r) = self.raw.as_mut() {
+            r.items = raw;
+        }
+    }
+
     /// Serialises the list: YAML (block style, YAML 1.1-safe quoting) or indented JSON. In YAML,
     /// the items not marked [`ResourceList::changed`] (and not added) are their input text, when
     /// the result reads back as the same list; otherwise everything is serialised.

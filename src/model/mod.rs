@@ -44,6 +44,8 @@ pub struct Object {
     /// A policy netfence generated in an earlier run (see [`Policy::managed`]): it does not make
     /// its namespace one of the release's, so a second run sees the namespaces the first saw.
     pub generated: bool,
+    /// Its `app.kubernetes.io/instance` and `release` labels (see [`Model::release_from_labels`]).
+    pub release_labels: [Option<CompactString>; 2],
 }
 
 /// A NetworkPolicy of the input, read once. Nothing here is edited: transforms describe their
@@ -345,6 +347,7 @@ impl Model {
             hook: h.helm_hook,
             defaulted,
             generated: false,
+            release_labels: h.release_labels.clone(),
         });
         self.objects.len() - 1
     }
@@ -422,6 +425,26 @@ impl Model {
     /// policies) or are declared, in name order.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.namespaces.keys().map(String::as_str).filter(|ns| !self.generated_only_namespaces.contains(*ns))
+    }
+
+    /// The release the input's labels name (see [`crate::config::release`]): the one
+    /// `app.kubernetes.io/instance` value its objects share, else the one `release` value; `None`
+    /// when no object carries either, or when they name several releases (with a warning).
+    pub fn release_from_labels(&self) -> Result<Option<String>> {
+        for (i, label) in crate::config::release::LABELS.iter().enumerate() {
+            // Distinct values in order of appearance (a set keeps this linear in the input).
+            let (mut seen, mut values) = (HashSet::new(), Vec::new());
+            for o in &self.objects {
+                let Some(v) = o.release_labels[i].as_deref() else { continue };
+                if seen.insert(v) {
+                    values.push((v.to_string(), o.doc_ref.to_string()));
+                }
+            }
+            if !values.is_empty() {
+                return crate::config::release::from_labels(label, &values);
+            }
+        }
+        Ok(None)
     }
 
     /// Whether the default namespace holds only objects that did not name it (so it stands for
@@ -515,6 +538,9 @@ pub fn header_of(value: &Value) -> Header {
             .and_then(|a| a.get(HELM_HOOK))
             .and_then(Value::as_str)
             .is_some_and(|h| !h.is_empty()),
+        release_labels: crate::config::release::LABELS.map(|key| {
+            meta.and_then(|m| m.get("labels")).and_then(|l| l.get(key)).and_then(Value::as_str).map(CompactString::from)
+        }),
         crd: None,
         line: 1,
         needs_full_parse: false,

@@ -58,19 +58,34 @@ fn output_model(model: &Model, outcome: &Outcome, documents: usize) -> Result<Mo
     for (i, p) in model.policies.iter().enumerate().filter(|(_, p)| p.original.is_some()) {
         output.replace_policy(i, p.value.clone())?;
     }
+    let removed = |doc: usize, item: Option<usize>| outcome.removed.iter().any(|r| r.doc == doc && r.item == item);
     for c in &outcome.changed {
         if let Some(i) = model.policy_of_document(c.doc) {
             output.replace_policy(i, c.value.clone())?;
             continue;
         }
-        // A List: its policies are its items.
+        // A List: its policies are its items (after the items removed before them).
         for i in 0..model.policies.len() {
             let o = &model.objects[model.policies[i].object];
             if let (true, Some(item)) = (o.doc == c.doc, o.item) {
-                if let Some(v) = c.value.pointer(&format!("/items/{item}")) {
-                    output.replace_policy(i, v.clone())?;
+                let gone_before = outcome.removed.iter().filter(|r| r.doc == c.doc && r.item < Some(item)).count();
+                match c.value.pointer(&format!("/items/{}", item - gone_before)) {
+                    Some(v) if !removed(o.doc, o.item) => output.replace_policy(i, v.clone())?,
+                    _ => {}
                 }
             }
+        }
+    }
+    // Objects netfence removes are not in the output: no kind, no policy.
+    if !outcome.removed.is_empty() {
+        for o in output.objects.iter_mut().filter(|o| removed(o.doc, o.item)) {
+            o.kind = Default::default();
+        }
+        let objects = &output.objects;
+        output.policies.retain(|p| !objects[p.object].kind.is_empty());
+        output.policies_by_namespace.clear();
+        for (i, p) in output.policies.iter().enumerate() {
+            output.policies_by_namespace.entry(p.namespace.clone()).or_default().push(i);
         }
     }
     for (k, a) in outcome.added.iter().enumerate() {

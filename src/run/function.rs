@@ -8,7 +8,7 @@
 
 use super::results;
 use crate::analysis::lint;
-use crate::config::{function_config, namespace, Config};
+use crate::config::{function_config, namespace, release, Config};
 use crate::core::report::Report;
 use crate::core::{self, Outcome};
 use crate::error::{Error, Result};
@@ -27,6 +27,9 @@ pub struct Processor {
     pub check: bool,
     /// Report every change as an `info` result too (`--report`).
     pub report: bool,
+    /// The release generated objects are named for (`--release`), before the function
+    /// config's `spec.release`; see [`crate::config::release::resolve`].
+    pub release: Option<String>,
 }
 
 /// What a run produced besides the ResourceList: the change report.
@@ -77,6 +80,10 @@ impl Processor {
             Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
         };
         let resolved = namespace::resolve(self.namespace.as_deref(), fc.namespace.as_deref());
+        let release = match release::resolve(self.release.as_deref(), fc.release.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return Err(fail(list, config_failure(list.function_config.as_ref(), e))),
+        };
         let check = self.check || fc.check;
         // Resources move out of the list and come back, changed or not, in their places.
         let mut slots: Vec<Option<Value>> = std::mem::take(&mut list.items).into_iter().map(Some).collect();
@@ -85,7 +92,7 @@ impl Processor {
             .collect();
         let mut resources: Vec<Value> = positions.iter().filter_map(|&i| slots[i].take()).collect();
         let mut found = Vec::new();
-        let run = Run { config: &fc.config, namespace: &resolved, check };
+        let run = Run { config: &fc.config, namespace: &resolved, release, check };
         let outcome = run.transform(&mut resources, &positions, &mut found);
         for (pos, item) in positions.iter().copied().zip(resources) {
             slots[pos] = Some(item);
@@ -107,6 +114,7 @@ impl Processor {
         }
         // Under kpt (items carry their file), new items get a file of their own.
         let kpt_paths = list.items.iter().any(|i| resource_list::FileRef::of(i).is_some());
+        let mut new_items: Vec<(Option<usize>, Value)> = Vec::new();
         for added in done.outcome.added {
             let mut item = added.value;
             if kpt_paths {
@@ -116,8 +124,13 @@ impl Processor {
                 );
                 item["metadata"]["annotations"][resource_list::PATH] = Value::String(path);
             }
-            list.items.push(item);
+            new_items.push((added.before.map(|d| positions[d]), item));
         }
+        // netfence's items of an earlier run that this run does not generate go (kpt then
+        // deletes their files); new items go where a fresh run puts them.
+        let removed: Vec<usize> =
+            done.outcome.removed.iter().filter(|r| r.item.is_none()).map(|r| positions[r.doc]).collect();
+        list.rearrange(&removed, new_items);
         if self.report {
             list.results.extend(results::changes(&done.report, &list.items));
         }
@@ -134,6 +147,7 @@ impl Processor {
 struct Run<'a> {
     config: &'a Config,
     namespace: &'a namespace::DefaultNamespace,
+    release: Option<String>,
     check: bool,
 }
 
@@ -164,7 +178,8 @@ impl Run<'_> {
         model.disown_additions().map_err(|e| model_failure(resources, positions, e))?;
         super::admissible(&model).map_err(|e| model_failure(resources, positions, e))?;
         let outcome = if self.config.enabled {
-            core::core(&model, self.config, &super::context(&model, self.namespace))
+            super::context(&model, self.namespace, self.release.as_deref())
+                .and_then(|context| core::core(&model, self.config, &context))
                 .map_err(|e| model_failure(resources, positions, e))?
         } else {
             found.push(KrmResult::new(Severity::Info, "netfence is disabled (enabled: false): items unchanged"));

@@ -25,9 +25,10 @@ use crate::stream::header::helm4_generated_annotation;
 use std::collections::HashMap;
 
 /// What the I/O shape tells the core: new objects get Helm 4's filename annotation when the
-/// input carries it, and no namespace where the input's objects had none and nothing named one
-/// (the one place that decides both).
-pub fn context(model: &Model, namespace: &DefaultNamespace) -> Context {
+/// input carries it, no namespace where the input's objects had none and nothing named one,
+/// and names per release: `release` (given explicitly, see [`crate::config::release::resolve`]),
+/// else the one the input's labels name (the one place that decides all three).
+pub fn context(model: &Model, namespace: &DefaultNamespace, release: Option<&str>) -> Result<Context> {
     let unplaced =
         (namespace.is_fallback() && model.default_namespace_is_implicit()).then(|| model.default_namespace.clone());
     if unplaced.is_some() {
@@ -38,10 +39,15 @@ pub fn context(model: &Model, namespace: &DefaultNamespace) -> Context {
              in the release (current) namespace"
         );
     }
-    Context {
+    let release = match release {
+        Some(r) => Some(r.to_string()),
+        None => model.release_from_labels()?,
+    };
+    Ok(Context {
         annotations: helm4_generated_annotation(model.helm4_chart.as_deref()).into_iter().collect(),
         unplaced_namespace: unplaced,
-    }
+        release,
+    })
 }
 
 /// Refuses input NetworkPolicies the cluster would not keep as written, before anything is

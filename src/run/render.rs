@@ -9,7 +9,7 @@ use crate::core::report::Report;
 use crate::core::{self, Outcome};
 use crate::error::{Error, Result};
 use crate::model::{Model, Needs};
-use crate::stream::{Replacement, Stream};
+use crate::stream::{Appended, Replacement, Stream};
 use crate::transform::Finding;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +22,9 @@ pub struct RenderOptions {
     pub namespace: DefaultNamespace,
     /// The `netfence` configuration.
     pub config: Config,
+    /// The release generated objects are named for, when given explicitly (normalised, see
+    /// [`crate::config::release::resolve`]); `None`: the input's labels decide.
+    pub release: Option<String>,
 }
 
 /// What to produce besides the output stream.
@@ -50,9 +53,17 @@ impl Rendered<'_> {
     /// Writes the output stream: unchanged documents byte for byte, changed ones patched,
     /// new ones appended.
     pub fn write(&self, out: &mut impl Write) -> Result<()> {
-        let replaced: BTreeMap<usize, Replacement> =
-            self.outcome.changed.iter().map(|c| (c.doc, Replacement { patch: &c.patch, value: &c.value })).collect();
-        let appended: Vec<&Value> = self.outcome.added.iter().map(|a| &a.value).collect();
+        let mut replaced: BTreeMap<usize, Replacement> = self
+            .outcome
+            .changed
+            .iter()
+            .map(|c| (c.doc, Replacement { patch: &c.patch, value: &c.value, remove: false }))
+            .collect();
+        for r in self.outcome.removed.iter().filter(|r| r.item.is_none()) {
+            replaced.insert(r.doc, Replacement { patch: &[], value: &r.value, remove: true });
+        }
+        let appended: Vec<Appended> =
+            self.outcome.added.iter().map(|a| Appended { value: &a.value, before: a.before }).collect();
         self.stream
             .write(&replaced, &appended, out)
             .map_err(|source| Error::Io { what: "writing the output".into(), source })
@@ -94,7 +105,8 @@ pub fn render_with<'a>(input: &'a [u8], options: &RenderOptions, extras: Extras)
     let with_policy: BTreeSet<usize> = model.policies.iter().map(|p| model.objects[p.object].doc).collect();
     model.lists.retain(|doc, _| with_policy.contains(doc));
     super::admissible(&model)?;
-    let outcome = core::core(&model, &options.config, &super::context(&model, &options.namespace))?;
+    let outcome =
+        core::core(&model, &options.config, &super::context(&model, &options.namespace, options.release.as_deref())?)?;
     tracing::info!(changed = outcome.changed.len(), added = outcome.added.len(), "render done");
     let report = extras.report.then(|| Report::new(&model, &outcome));
     let lint = if extras.check {
@@ -142,29 +154,59 @@ mod tests {
     }
 
     /// Renders `input` with a report and checks it against the output: every patch turns the
-    /// input document (as parsed) into the output document exactly, and every added document is
-    /// reported. Returns the output and the number of (changed or updated, added) entries.
+    /// input document (as parsed) into the output document exactly, every removed document is
+    /// gone, and every added document is reported. Returns the output and the number of
+    /// (changed, updated or removed; added) entries.
     fn check_report(name: &str, input: &[u8], config: &Config) -> (Vec<u8>, usize, usize) {
-        let options = RenderOptions { namespace: "netfence-corpus".into(), config: config.clone() };
+        check_report_for(name, input, config, None)
+    }
+
+    /// [`check_report`] with a release name.
+    fn check_report_for(name: &str, input: &[u8], config: &Config, release: Option<&str>) -> (Vec<u8>, usize, usize) {
+        let options = RenderOptions {
+            namespace: "netfence-corpus".into(),
+            config: config.clone(),
+            release: release.map(str::to_string),
+        };
         let rendered = render_with(input, &options, Extras { report: true, check: false })
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let output = rendered.to_bytes();
         let report = rendered.report.expect("asked for");
-        let (before, after) = (documents(input), documents(&output));
+        let (before, mut after) = (documents(input), documents(&output));
+        // The input documents as the report says they become (None: removed).
+        let mut expected: Vec<Option<Value>> = before.iter().cloned().map(Some).collect();
         let mut changed = 0;
         for e in report.changes.iter().filter(|e| e.action != Action::Added) {
             let i = e.document.expect("a changed document has its index") - 1;
-            let patched = crate::core::patch::apply(&before[i], e.patch.as_ref().expect("a patch")).expect("applies");
-            assert_eq!(patched, after[i], "{name}: the patch of document {} does not reproduce it", i + 1);
             assert!(!e.reason.is_empty(), "{name}: document {} changed without a reason", i + 1);
+            let ops = e.patch.as_ref().expect("a patch");
+            if e.action == Action::Removed {
+                assert_eq!(ops, &crate::core::patch::remove_whole(), "{name}: document {}", i + 1);
+                let managed = before[i].pointer("/metadata/labels/app.kubernetes.io~1managed-by");
+                assert_eq!(managed, Some(&serde_json::json!("netfence")), "{name}: only netfence's objects go");
+                expected[i] = None;
+            } else {
+                expected[i] = Some(crate::core::patch::apply(&before[i], ops).expect("applies"));
+            }
             changed += 1;
         }
-        let added = report.changes.iter().filter(|e| e.action == Action::Added).count();
-        assert_eq!(after.len(), before.len() + added, "{name}: every added document is reported");
-        // Documents the report does not name are unchanged.
-        let named: Vec<usize> = report.changes.iter().filter_map(|e| e.document).collect();
-        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
-            assert!(named.contains(&(i + 1)) || b == a, "{name}: document {} changed but is not reported", i + 1);
+        // Added documents, wherever they were placed, are the reported ones.
+        let mut added = 0;
+        for e in report.changes.iter().filter(|e| e.action == Action::Added) {
+            let is_it = |d: &Value| {
+                d["kind"] == e.kind.as_str()
+                    && d["metadata"]["name"] == e.name.as_str()
+                    && d["metadata"]["namespace"].as_str() == e.namespace.as_deref()
+            };
+            let at =
+                after.iter().rposition(is_it).unwrap_or_else(|| panic!("{name}: added {} not in the output", e.name));
+            after.remove(at);
+            added += 1;
+        }
+        let expected: Vec<Value> = expected.into_iter().flatten().collect();
+        assert_eq!(after.len(), expected.len(), "{name}: every added and removed document is reported");
+        for (i, (want, got)) in expected.iter().zip(&after).enumerate() {
+            assert!(want == got, "{name}: output document {} is not what the report says", i + 1);
         }
         (output, changed, added)
     }
@@ -183,6 +225,8 @@ mod tests {
         let narrower =
             config("egress: [{to: [{ipBlock: {cidr: 10.30.0.0/16}}]}]\ndefaultDeny: {policyTypes: [Egress]}");
         let other_rules = config("egress: [{to: [{ipBlock: {cidr: 10.30.0.0/16}}]}]\ndns: {profile: node-local}");
+        // Fewer generated objects: no baseline, no workload policies.
+        let fewer = config("defaultDeny: {enabled: false}\ninfer: {enabled: false}");
         let (mut changed, mut added, mut updated) = (0, 0, 0);
         for file in &files {
             let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
@@ -195,11 +239,12 @@ mod tests {
             // netfence owns what it added: another configuration replaces it exactly (the same
             // documents; a policy whose additions were removed is re-serialised, so not the
             // same bytes where the chart's text had comments or another layout).
-            // (Another CIDR and DNS profile, the same baseline: generated objects that a
-            // configuration no longer wants are not removed yet — see the README — so the
-            // set of generated objects stays the same here.)
             let (replaced, ..) = check_report(&name, &extended, &other_rules);
             let direct = check_report(&name, &input, &other_rules).0;
+            assert!(documents(&replaced) == documents(&direct), "{name}: render(B, render(A, x)) != render(B, x)");
+            // Generated objects the configuration no longer wants are removed.
+            let (replaced, ..) = check_report(&name, &extended, &fewer);
+            let direct = check_report(&name, &input, &fewer).0;
             assert!(documents(&replaced) == documents(&direct), "{name}: render(B, render(A, x)) != render(B, x)");
             (changed, added, updated) = (changed + c_changed + e_changed, added + c_added + e_added, updated + again);
         }
@@ -212,37 +257,49 @@ mod tests {
         apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: a\n  annotations:\n    team: x\nspec:\n  podSelector:\n    matchLabels:\n      app: api\n  policyTypes:\n  - Egress\n---\n\
         apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: job\n    namespace: b\n  spec:\n    podSelector:\n      matchLabels:\n        app: job\n    policyTypes:\n    - Ingress\n    - Egress\n    egress:\n    - ports:\n      - port: 443\n";
 
-    /// A configuration: extra egress rules to some of four CIDRs, a DNS profile, DNS on or off.
-    fn random_config() -> impl proptest::strategy::Strategy<Value = String> {
+    /// Two workloads beside [`CHART`]'s policies, so that workload policies, matrix edges and
+    /// what keeps the chart's traffic have something to select.
+    const WORKLOADS: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: a\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: web\n        ports:\n        - containerPort: 8080\n---\n\
+        apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\n  namespace: a\nspec:\n  selector:\n    matchLabels:\n      app: worker\n  template:\n    metadata:\n      labels:\n        app: worker\n    spec:\n      containers:\n      - name: worker\n        image: worker\n        env:\n        - name: WEB\n          value: http://web-svc:8080\n";
+
+    /// A configuration that adds and removes generated objects: extra egress rules to some of
+    /// four CIDRs, a DNS profile, DNS on or off, the default-deny on or off and its policy
+    /// types, workload policies on or off, a matrix edge or not; and a release name or none.
+    fn random_config() -> impl proptest::strategy::Strategy<Value = (String, Option<&'static str>)> {
         use proptest::prelude::*;
-        (proptest::collection::vec(0..4u8, 0..3), 0..3usize, any::<bool>()).prop_map(|(cidrs, profile, dns)| {
+        let rules = (proptest::collection::vec(0..4u8, 0..3), 0..3usize, any::<bool>());
+        let generated = (any::<bool>(), 0..3usize, any::<bool>(), any::<bool>(), 0..3usize);
+        (rules, generated).prop_map(|((cidrs, profile, dns), (deny, types, workload, edge, release))| {
             let egress: Vec<String> =
                 cidrs.iter().map(|c| format!("{{to: [{{ipBlock: {{cidr: 10.{}.0.0/16}}}}]}}", 20 + 10 * c)).collect();
             let profile = ["kube-dns", "node-local", "openshift"][profile];
-            format!("egress: [{}]\ndns: {{enabled: {dns}, profile: {profile}}}", egress.join(", "))
+            let types = ["[Ingress, Egress]", "[Egress]", "[Ingress]"][types];
+            let allow = if edge { "[{from: {workload: worker}, to: {workload: web}}]" } else { "[]" };
+            let yaml = format!(
+                "egress: [{}]\ndns: {{enabled: {dns}, profile: {profile}}}\ndefaultDeny: {{enabled: {deny}, policyTypes: {types}}}\n\
+                 workloadPolicies: {{enabled: {workload}}}\nallow: {allow}",
+                egress.join(", ")
+            );
+            (yaml, [None, Some("a"), Some("b")][release])
         })
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
-        /// netfence owns what it added: re-rendering with configuration B gives what rendering
-        /// with B gives, and re-rendering with the same configuration changes nothing.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// netfence owns what it added and what it generated: re-rendering with configuration B
+        /// gives, byte for byte, what rendering with B gives (generated objects B does not want
+        /// are removed, new ones placed as a fresh render places them), and re-rendering with
+        /// the same configuration changes nothing.
         #[test]
-        fn re_rendering_replaces_exactly_netfence_s_additions(a in random_config(), b in random_config()) {
-            let same_dns = a.contains("enabled: true") == b.contains("enabled: true");
+        fn re_rendering_replaces_exactly_netfence_s_additions((a, ra) in random_config(), (b, rb) in random_config()) {
             let (a, b) = (config(&a), config(&b));
-            let x = CHART.as_bytes();
-            let (with_a, ..) = check_report("x", x, &a);
-            let (with_b, ..) = check_report("x", x, &b);
-            let (a_then_b, ..) = check_report("render(A, x)", &with_a, &b);
-            // The chart's documents, byte for byte; the whole stream when both configurations
-            // generate the same objects (a generated object no longer wanted is not deleted).
-            let chart = |out: &[u8]| String::from_utf8_lossy(out).split("\n---\n").take(3).collect::<Vec<_>>().join("\n---\n");
-            proptest::prop_assert_eq!(chart(&a_then_b), chart(&with_b));
-            if same_dns {
-                proptest::prop_assert_eq!(String::from_utf8_lossy(&a_then_b), String::from_utf8_lossy(&with_b));
-            }
-            let (a_twice, ..) = check_report("render(A, x)", &with_a, &a);
+            let input = format!("{CHART}{WORKLOADS}");
+            let x = input.as_bytes();
+            let (with_a, ..) = check_report_for("x", x, &a, ra);
+            let (with_b, ..) = check_report_for("x", x, &b, rb);
+            let (a_then_b, ..) = check_report_for("render(A, x)", &with_a, &b, rb);
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&a_then_b), String::from_utf8_lossy(&with_b));
+            let (a_twice, ..) = check_report_for("render(A, x)", &with_a, &a, ra);
             proptest::prop_assert_eq!(String::from_utf8_lossy(&a_twice), String::from_utf8_lossy(&with_a));
         }
     }
@@ -269,7 +326,7 @@ mod tests {
         let a = config("egress: [{to: [{ipBlock: {cidr: 10.20.0.0/16}}]}]");
         let (with_a, ..) = check_report("x", CHART.as_bytes(), &a);
         let edited = String::from_utf8_lossy(&with_a).replacen("10.20.0.0/16", "10.21.0.0/16", 1);
-        let options = RenderOptions { namespace: "default".into(), config: a };
+        let options = RenderOptions { namespace: "default".into(), config: a, release: None };
         let rendered = render(edited.as_bytes(), &options).expect("renders");
         assert!(rendered.findings().iter().any(|f| f.message.contains("NetworkPolicy a/web: its annotation")));
         let text = String::from_utf8_lossy(&rendered.to_bytes()).into_owned();

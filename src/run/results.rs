@@ -27,11 +27,12 @@ pub fn summary(report: &Report) -> KrmResult {
             .collect()
     };
     let added = names(&|a| a == Action::Added);
-    let changed = names(&|a| a != Action::Added);
-    let message = match (added.is_empty(), changed.is_empty()) {
-        (true, true) => "netfence: nothing to add or change, the items are already isolated".to_string(),
+    let changed = names(&|a| a != Action::Added && a != Action::Removed);
+    let removed = names(&|a| a == Action::Removed);
+    let message = match (added.is_empty(), changed.is_empty(), removed.is_empty()) {
+        (true, true, true) => "netfence: nothing to add or change, the items are already isolated".to_string(),
         _ => format!(
-            "netfence: added {} {}{}; changed {}{}",
+            "netfence: added {} {}{}; changed {}{}{}",
             added.len(),
             if report.changes.iter().all(|e| e.action != Action::Added || e.kind == "NetworkPolicy") {
                 "NetworkPolicies"
@@ -40,7 +41,8 @@ pub fn summary(report: &Report) -> KrmResult {
             },
             listed(&added),
             changed.len(),
-            listed(&changed)
+            listed(&changed),
+            if removed.is_empty() { String::new() } else { format!("; removed {}{}", removed.len(), listed(&removed)) }
         ),
     };
     KrmResult::new(Severity::Info, message)

@@ -27,6 +27,11 @@ pub fn helm4_generated_annotation(chart: Option<&str>) -> Option<(String, String
     chart.map(|c| (HELM4_FILENAME.to_string(), format!("{c}/templates/{HELM4_GENERATED_FILE}")))
 }
 
+/// The label charts set to the Helm release name.
+pub const INSTANCE_LABEL: &str = crate::config::release::LABELS[0];
+/// The legacy label some charts set to the Helm release name instead.
+pub const RELEASE_LABEL: &str = crate::config::release::LABELS[1];
+
 /// The fields of a document's top level that every transform may need.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
@@ -43,6 +48,9 @@ pub struct Header {
     /// The `helm.sh/hook` annotation is set: a Helm hook (Helm 4 hands hooks to post-renderers,
     /// Helm 3 does not).
     pub helm_hook: bool,
+    /// The `app.kubernetes.io/instance` and legacy `release` labels, if set (the Helm release
+    /// name in most charts, see [`crate::config::release`]).
+    pub release_labels: [Option<CompactString>; 2],
     /// For a CustomResourceDefinition: `spec.names.kind` and whether `spec.scope` is `Cluster`.
     pub crd: Option<(String, bool)>,
     /// 1-based line (within the chunk) where the document's content starts.
@@ -57,6 +65,9 @@ pub struct Header {
 }
 
 /// What a chunk holds.
+// A probe lives only until its chunk is classified (the header moves into the document), so
+// boxing the large variant would cost an allocation per document for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Probe {
     /// Only comments, white space or an empty document.
@@ -289,6 +300,7 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
         ([], "apiVersion" | "kind")
             | (["metadata"], "name" | "namespace")
             | (["metadata", "annotations"], HELM4_FILENAME | HELM_HOOK)
+            | (["metadata", "labels"], INSTANCE_LABEL | RELEASE_LABEL)
             | (["spec"], "scope")
             | (["spec", "names"], "kind")
     );
@@ -314,6 +326,8 @@ fn capture(field: Field, header: &mut Header, crd_kind: &mut Option<String>, crd
         (["metadata"], "namespace") => header.namespace = text,
         (["spec"], "scope") => *crd_cluster = text.as_deref() == Some("Cluster"),
         (["spec", "names"], "kind") => *crd_kind = text.map(String::from),
+        (_, INSTANCE_LABEL) => header.release_labels[0] = text,
+        (_, RELEASE_LABEL) => header.release_labels[1] = text,
         (_, HELM_HOOK) => header.helm_hook = text.is_some_and(|t| !t.is_empty()),
         _ => header.helm4_filename = text.map(String::from),
     }

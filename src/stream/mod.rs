@@ -69,6 +69,17 @@ pub struct Replacement<'a> {
     pub patch: &'a [json_patch::PatchOperation],
     /// The document after them.
     pub value: &'a serde_json::Value,
+    /// The document is left out altogether (`patch` and `value` are then not used).
+    pub remove: bool,
+}
+
+/// A new document to write: at the end, or before input document `before`.
+#[derive(Debug, Clone, Copy)]
+pub struct Appended<'a> {
+    /// The object.
+    pub value: &'a serde_json::Value,
+    /// The position (in [`Stream::docs`]) of the document to write it before; `None`: at the end.
+    pub before: Option<usize>,
 }
 
 /// A split and classified input stream.
@@ -173,16 +184,33 @@ impl<'a> Stream<'a> {
     pub fn write(
         &self,
         replaced: &BTreeMap<usize, Replacement>,
-        appended: &[&serde_json::Value],
+        appended: &[Appended],
         out: &mut impl Write,
     ) -> std::io::Result<()> {
         let mut last_byte = None;
+        let nl = if self.uses_crlf() { "\r\n" } else { "\n" };
+        let emit_new = |value: &serde_json::Value, last_byte: &mut Option<u8>, out: &mut dyn Write| {
+            if last_byte.is_some_and(|b| b != b'\n') {
+                out.write_all(nl.as_bytes())?;
+            }
+            let text = match self.format {
+                Format::Yaml => format!("---{nl}{}", emit::yaml(value, nl == "\r\n")),
+                Format::Json => format!("{}{nl}", emit::json(value)),
+            };
+            *last_byte = Some(b'\n');
+            out.write_all(text.as_bytes())
+        };
         // The chunks not kept as documents (empty or skipped ones) are the bytes between documents.
         let head = &self.input[..self.docs.first().map_or(self.input.len(), |d| d.chunk.start)];
         out.write_all(head)?;
         last_byte = head.last().copied().or(last_byte);
         for (i, doc) in self.docs.iter().enumerate() {
+            for a in appended.iter().filter(|a| a.before == Some(i)) {
+                emit_new(a.value, &mut last_byte, out)?;
+            }
             let bytes: std::borrow::Cow<[u8]> = match replaced.get(&i) {
+                // A removed document goes with its leading `---` and comments.
+                Some(Replacement { remove: true, .. }) => (&[][..]).into(),
                 None => doc.bytes.into(),
                 Some(r) => self.rewrite(doc, r).into_bytes().into(),
             };
@@ -192,17 +220,8 @@ impl<'a> Stream<'a> {
             out.write_all(gap)?;
             last_byte = gap.last().or(bytes.last()).copied().or(last_byte);
         }
-        let nl = if self.uses_crlf() { "\r\n" } else { "\n" };
-        for value in appended {
-            if last_byte.is_some_and(|b| b != b'\n') {
-                out.write_all(nl.as_bytes())?;
-            }
-            let text = match self.format {
-                Format::Yaml => format!("---{nl}{}", emit::yaml(value, nl == "\r\n")),
-                Format::Json => format!("{}{nl}", emit::json(value)),
-            };
-            out.write_all(text.as_bytes())?;
-            last_byte = Some(b'\n');
+        for a in appended.iter().filter(|a| a.before.is_none_or(|b| b >= self.docs.len())) {
+            emit_new(a.value, &mut last_byte, out)?;
         }
         Ok(())
     }
@@ -215,7 +234,7 @@ impl<'a> Stream<'a> {
     }
 
     fn rewrite(&self, doc: &Document, replacement: &Replacement) -> String {
-        let Replacement { patch, value } = *replacement;
+        let Replacement { patch, value, .. } = *replacement;
         match self.format {
             Format::Json => {
                 let lead: String =

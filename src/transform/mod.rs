@@ -41,8 +41,12 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Planned {
     /// New policies, named, in output order: per-namespace baselines, matrix edges, external
-    /// egress, API egress, port-forward, workload policies.
-    pub added: Vec<Named>,
+    /// egress, API egress, port-forward, workload policies; each with the earlier run's policy
+    /// it goes before, if any.
+    pub added: Vec<reconcile::Placed>,
+    /// netfence's policies of an earlier run that this run does not generate: removed
+    /// (indices into [`Model::policies`]).
+    pub removed: Vec<usize>,
     /// Edits of input policies: DNS, then extra egress rules, then replacements of netfence's
     /// own policies of an earlier run.
     pub edits: Vec<Edit>,
@@ -52,15 +56,12 @@ pub struct Planned {
     pub admin_baseline: Option<baseline_admin::AdminBaseline>,
 }
 
-/// Runs every enabled transform and the passes. `annotations` go on every new object (what the
-/// I/O shape wants there, e.g. Helm 4's filename annotation); new objects in namespace
-/// `unplaced` get no `metadata.namespace` (see [`crate::core::Context::unplaced_namespace`]).
-pub fn plan(
-    model: &Model,
-    config: &Config,
-    annotations: &[(String, String)],
-    unplaced: Option<&str>,
-) -> Result<Planned> {
+/// Runs every enabled transform and the passes. The context's annotations go on every new
+/// object (what the I/O shape wants there, e.g. Helm 4's filename annotation); new objects in
+/// its unplaced namespace get no `metadata.namespace`; new objects are named for its release
+/// (see [`crate::core::Context`]).
+pub fn plan(model: &Model, config: &Config, context: &crate::core::Context) -> Result<Planned> {
+    let (annotations, unplaced) = (context.annotations.as_slice(), context.unplaced_namespace.as_deref());
     if !config.enabled {
         return Ok(Planned::default());
     }
@@ -107,9 +108,16 @@ pub fn plan(
         edits.findings.extend(dns::off_with_egress_denied(model, &generated));
     }
     edits.extend(egress_merge::plan(model, config));
-    let (added, updates) = reconcile::reconcile(model, naming::name(model, generated, annotations, unplaced));
-    edits.edits.extend(updates);
-    Ok(Planned { added, edits: edits.edits, findings: edits.findings, admin_baseline })
+    let named = naming::name(model, generated, annotations, unplaced, context.release.as_deref());
+    let reconciled = reconcile::reconcile(model, named);
+    edits.edits.extend(reconciled.updates);
+    Ok(Planned {
+        added: reconciled.fresh,
+        removed: reconciled.removed,
+        edits: edits.edits,
+        findings: edits.findings,
+        admin_baseline,
+    })
 }
 
 /// A k8s-openapi value as JSON in netfence's key order.

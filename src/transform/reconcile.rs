@@ -3,6 +3,9 @@
 //! stays as it is; a different one gets netfence's `spec`, labels and annotations in place
 //! (action `updated` in the report), keeping what others added to it (kpt's file annotations,
 //! say); only policies new to the input are added. This is what makes a second run a no-op.
+//! netfence's policies of an earlier run that this run does not generate again (another
+//! configuration, another release name) are removed, so that `render(B, render(A, x))` is
+//! `render(B, x)`. Only policies with netfence's label are ever matched or removed.
 
 use super::naming::Named;
 use super::plan::{Change, Edit};
@@ -10,16 +13,47 @@ use crate::model::Model;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Splits `named` into the policies to add and the replacements of earlier runs' policies.
-pub fn reconcile(model: &Model, named: Vec<Named>) -> (Vec<Named>, Vec<Edit>) {
+/// What [`reconcile`] decided.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconciled {
+    /// Policies new to the input, in output order, each with the policy of an earlier run it
+    /// goes before ([`Placed::before`]).
+    pub fresh: Vec<Placed>,
+    /// Replacements of earlier runs' policies that changed.
+    pub updates: Vec<Edit>,
+    /// Earlier runs' policies this run does not generate (indices into [`Model::policies`]).
+    pub removed: Vec<usize>,
+}
+
+/// A new policy and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    /// The policy.
+    pub named: Named,
+    /// The earlier run's policy (index into [`Model::policies`]) that follows it in this run's
+    /// order, if any: writing it before that one gives a fresh render's order.
+    pub before: Option<usize>,
+}
+
+/// Splits `named` into the policies to add, the replacements of earlier runs' policies and the
+/// earlier runs' policies no longer generated.
+pub fn reconcile(model: &Model, named: Vec<Named>) -> Reconciled {
     let mut own: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, p) in model.policies.iter().enumerate().filter(|(_, p)| p.managed) {
         own.entry((p.namespace.as_str(), p.name.as_str())).or_insert(i);
     }
     let (mut fresh, mut updates) = (Vec::new(), Vec::new());
+    let mut kept = vec![false; model.policies.len()];
+    // Fresh policies waiting for the next kept one (their `before`).
+    let mut waiting: Vec<usize> = Vec::new();
     for n in named {
         match own.get(&(n.namespace.as_str(), n.name.as_str())) {
             Some(&i) => {
+                kept[i] = true;
+                for w in waiting.drain(..) {
+                    let p: &mut Placed = &mut fresh[w];
+                    p.before = Some(i);
+                }
                 let existing = &model.policies[i].value;
                 let merged = regenerated(existing, &n.value);
                 if &merged != existing {
@@ -28,10 +62,18 @@ pub fn reconcile(model: &Model, named: Vec<Named>) -> (Vec<Named>, Vec<Edit>) {
                     updates.push(Edit { policy: i, change: Change::Replace(merged), reason });
                 }
             }
-            None => fresh.push(n),
+            None => {
+                waiting.push(fresh.len());
+                fresh.push(Placed { named: n, before: None });
+            }
         }
     }
-    (fresh, updates)
+    let removed = own.values().copied().filter(|&i| !kept[i]).collect::<std::collections::BTreeSet<_>>();
+    for &i in &removed {
+        let p = &model.policies[i];
+        tracing::debug!(namespace = %p.namespace, policy = %p.name, "removing a policy of an earlier run");
+    }
+    Reconciled { fresh, updates, removed: removed.into_iter().collect() }
 }
 
 /// `existing` with what netfence owns taken from `new`: the `spec`, and the labels and
@@ -79,12 +121,13 @@ mod tests {
         changed["spec"]["policyTypes"] = json!(["Ingress"]);
         let mut annotated = same.clone();
         annotated["metadata"]["annotations"] = json!({"internal.config.kubernetes.io/path": "x.yaml"});
-        let (fresh, updates) =
-            reconcile(&m, vec![named("same", same), named("old", changed.clone()), named("new", json!({}))]);
+        let Reconciled { fresh, updates, removed } =
+            reconcile(&m, vec![named("same", same.clone()), named("old", changed.clone()), named("new", json!({}))]);
         assert_eq!(fresh.len(), 1);
+        assert_eq!(removed, Vec::<usize>::new());
         // Annotations others added (kpt's file) do not make a policy different, and stay.
         assert_eq!(regenerated(&annotated, &m.policies[0].value), annotated);
-        assert_eq!(fresh[0].name, "new");
+        assert_eq!((fresh[0].named.name.as_str(), fresh[0].before), ("new", None));
         assert_eq!(
             updates,
             [Edit {
@@ -93,5 +136,25 @@ mod tests {
                 reason: "regenerated (netfence's policy of an earlier run): why".into()
             }]
         );
+    }
+
+    #[test]
+    fn policies_no_longer_generated_are_removed_and_new_ones_placed_in_order() {
+        let m = model(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: chart, namespace: a}\nspec: {podSelector: {}}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: gone, namespace: a, labels: {app.kubernetes.io/managed-by: netfence}}\nspec: {podSelector: {}}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: kept, namespace: a, labels: {app.kubernetes.io/managed-by: netfence}}\nspec: {podSelector: {}}\n",
+        );
+        let named = |name: &str| Named {
+            namespace: "a".into(),
+            name: name.into(),
+            value: m.policies[2].value.clone(),
+            reasons: vec![],
+        };
+        let r = reconcile(&m, vec![named("first"), named("kept"), named("last")]);
+        // The chart's own policy is never removed, whatever its name.
+        assert_eq!(r.removed, [1]);
+        let placed: Vec<(&str, Option<usize>)> = r.fresh.iter().map(|p| (p.named.name.as_str(), p.before)).collect();
+        assert_eq!(placed, [("first", Some(2)), ("last", None)]);
     }
 }

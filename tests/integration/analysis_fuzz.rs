@@ -344,7 +344,7 @@ proptest! {
             prop_assert_eq!(a, b, "the stream and ResourceList readers disagree");
         }
 
-        let options = RenderOptions { namespace: NS.into(), config: Config::default() };
+        let options = RenderOptions { namespace: NS.into(), config: Config::default(), release: None };
         if let Ok(out) = render(&bytes, &options).map(|r| r.to_bytes()) {
             let t = Topology::from_bytes(&out, NS);
             prop_assert!(t.is_ok(), "render's output does not analyse: {:?}", t.err());

@@ -263,7 +263,7 @@ fn check_file(name: &str, input: &[u8], options: &RenderOptions) -> Result<(), S
 }
 
 fn check_corpus(config: Config, label: &str) {
-    let options = RenderOptions { namespace: DEFAULT_NS.into(), config };
+    let options = RenderOptions { namespace: DEFAULT_NS.into(), config, release: None };
     let files = corpus_files();
     // Two halves on two threads: the corpus is 15 MB.
     let (a, b) = files.split_at(files.len() / 2);
@@ -401,7 +401,7 @@ proptest! {
 
     #[test]
     fn generated_streams_partition_and_are_idempotent(input in stream_strategy()) {
-        let options = RenderOptions { namespace: "gen".into(), config: Config::default() };
+        let options = RenderOptions { namespace: "gen".into(), config: Config::default(), release: None };
         // A panic fails the test by itself; errors are fine for broken inputs.
         if let Ok(out) = util::render_bytes(&input, &options) {
             if let Err(e) = check_partition(&input, &out) {

@@ -777,3 +777,29 @@ fn kpt_in_place_re_render_replaces_netfence_s_own_rules() {
     kpt_render_in_place(&kpt, &fresh, config_b);
     assert_eq!(snapshot(&pkg), snapshot(&fresh));
 }
+
+#[test]
+fn kpt_in_place_re_render_removes_the_generated_objects_no_longer_wanted() {
+    let Some(kpt) = tool("kpt") else { return };
+    let deny_off = |c: &str| c.replace("  egress:\n", "  defaultDeny:\n    enabled: false\n  egress:\n");
+    let pkg = scratch_dir("kpt-rerender-removal").join("shop");
+    copy_dir(&repo_root().join("examples/kpt/shop"), &pkg);
+    kpt_render_in_place(&kpt, &pkg, |c| c.to_string());
+    let baseline =
+        [Path::new("netfence/shop/netfence-allow-dns.yaml"), Path::new("netfence/shop/netfence-default-deny.yaml")];
+    let before = snapshot(&pkg);
+    assert!(baseline.iter().all(|f| before.contains_key(*f)), "{:?}", before.keys());
+    // The default-deny switched off: the baseline's files go (kpt deletes the file of every
+    // item the function no longer returns), the rest is what a fresh render with it off gives.
+    kpt_render_in_place(&kpt, &pkg, deny_off);
+    let after = snapshot(&pkg);
+    assert!(baseline.iter().all(|f| !after.contains_key(*f)), "{:?}", after.keys());
+    assert!(after.keys().all(|f| !f.starts_with("netfence/")), "{:?}", after.keys());
+    let fresh = scratch_dir("kpt-rerender-removal-fresh").join("shop");
+    copy_dir(&repo_root().join("examples/kpt/shop"), &fresh);
+    kpt_render_in_place(&kpt, &fresh, deny_off);
+    assert_eq!(after, snapshot(&fresh));
+    // And back on: the baseline returns, as a fresh render gives it.
+    kpt_render_in_place(&kpt, &pkg, |c| c.replace("  defaultDeny:\n    enabled: false\n", ""));
+    assert_eq!(snapshot(&pkg), before);
+}

@@ -86,7 +86,7 @@ fn bitnami_values_given_to_netfence_too_neither_fail_nor_switch_it_off() {
         let text = util::ok(&out, &format!("{} template", helm.0));
         let d = docs(&text);
         let names: Vec<String> = generated(&d).into_iter().map(|(ns, n, _)| format!("{ns}/{n}")).collect();
-        assert_eq!(names, ["db/netfence-allow-dns", "db/netfence-default-deny"], "{}: {text}", helm.0);
+        assert_eq!(names, ["db/netfence-pg-allow-dns", "db/netfence-pg-default-deny"], "{}: {text}", helm.0);
         assert!(!text.contains("9999"), "{}: the chart's extraEgress is the chart's business", helm.0);
     }
     // With the chart's policy on, netfence.egress is merged into it; extraEgress only as the chart renders it.
@@ -155,7 +155,7 @@ fn hooks_give_the_same_baseline_under_helm_3_and_4() {
     }
     for (name, b) in &baselines {
         let names: Vec<&str> = b.iter().map(|(_, n, _)| n.as_str()).collect();
-        assert_eq!(names, ["netfence-allow-dns", "netfence-default-deny"], "{name}");
+        assert_eq!(names, ["netfence-pg-allow-dns", "netfence-pg-default-deny"], "{name}");
     }
     if let [(_, a), (_, b)] = baselines.as_slice() {
         assert_eq!(a, b, "Helm 3 and Helm 4 give the same baseline");
@@ -294,4 +294,55 @@ fn netfence_keys_under_network_policy_keep_working_with_one_notice() {
     assert!(stderr.contains("`netfence:` block"), "{stderr}");
     let g = generated(&docs(&util::text(&out.stdout)));
     assert_eq!(g.len(), 1, "Ingress only: no allow-DNS");
+}
+
+/// (kind, namespace, name) of every object of a render.
+fn identities(docs: &[Value]) -> Vec<(String, String, String)> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    docs.iter().map(|d| (s(&d["kind"]), s(&d["metadata"]["namespace"]), s(&d["metadata"]["name"]))).collect()
+}
+
+#[test]
+fn two_releases_in_one_namespace_render_no_shared_object_and_one_baseline_between_them() {
+    let dir = util::scratch_dir("pipe-two-releases");
+    for helm in helms() {
+        // Helm passes no release name to a post-renderer: the chart's instance labels name it.
+        let mut outputs = Vec::new();
+        for release in ["a", "b"] {
+            let out = template(&helm, release, "tests/charts/bitnami-shape", Some("db"), &[], &["-n", "db"]);
+            outputs.push(util::ok(&out, &format!("{} template {release}", helm.0)));
+        }
+        let (a, b) = (docs(&outputs[0]), docs(&outputs[1]));
+        let names = |d: &[Value]| -> Vec<String> { generated(d).into_iter().map(|(_, n, _)| n).collect() };
+        assert_eq!(names(&a), ["netfence-a-allow-dns", "netfence-a-default-deny"], "{}", helm.0);
+        assert_eq!(names(&b), ["netfence-b-allow-dns", "netfence-b-default-deny"], "{}", helm.0);
+        // Helm's ownership check: no object of one release is an object of the other.
+        let ids_b = identities(&b);
+        let shared: Vec<_> = identities(&a).into_iter().filter(|i| ids_b.contains(i)).collect();
+        assert!(shared.is_empty(), "{}: both releases render {shared:?}", helm.0);
+
+        // Both releases installed: their baselines together are one baseline. The reference is
+        // the same objects rendered at once with release-less names (two instance labels).
+        let union = write(&dir, &format!("{}-union.yaml", helm.0), &format!("{}\n---\n{}", outputs[0], outputs[1]));
+        let mut plain = Vec::new();
+        for release in ["a", "b"] {
+            let (_, bin, _) = &helm;
+            let home = util::scratch_dir(&format!("pipe-two-releases-{}-{release}", helm.0));
+            let out = util::run(
+                util::helm(bin, &home).args(["template", release, "tests/charts/bitnami-shape", "-n", "db"]),
+                b"",
+            );
+            plain.push(util::ok(&out, "helm template without netfence"));
+        }
+        let together = format!("{}\n---\n{}", plain[0], plain[1]);
+        let reference = util::netfence(&["render", "-n", "db"], together.as_bytes());
+        let reference_text = util::ok(&reference, "netfence on both releases at once");
+        let reference_names = names(&docs(&reference_text));
+        assert_eq!(reference_names, ["netfence-allow-dns", "netfence-default-deny"], "{reference_text}");
+        let reference = write(&dir, &format!("{}-reference.yaml", helm.0), &reference_text);
+        // `diff` exits 1 when a connection differs, 0 when none does.
+        let diff = util::netfence(&["diff", reference.to_str().unwrap(), union.to_str().unwrap()], b"");
+        let said = format!("{}{}", String::from_utf8_lossy(&diff.stdout), String::from_utf8_lossy(&diff.stderr));
+        assert_eq!(diff.status.code(), Some(0), "{}: {said}", helm.0);
+    }
 }

@@ -30,7 +30,7 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn render_regressions() {
-    let options = RenderOptions { namespace: "fuzz".into(), config: Config::default() };
+    let options = RenderOptions { namespace: "fuzz".into(), config: Config::default(), release: None };
     for (name, input) in inputs("render") {
         let rendered = match render(&input, &options) {
             Ok(r) => r,

@@ -38,7 +38,7 @@ fn options(case: &Path) -> RenderOptions {
             }
         }
     }
-    RenderOptions { namespace: namespace.into(), config }
+    RenderOptions { namespace: namespace.into(), config, release: None }
 }
 
 /// Runs every case of one transform directory; returns the number of cases.

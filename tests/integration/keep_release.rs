@@ -352,7 +352,8 @@ fn judge(nca_bin: &Path, chart: &Chart, old_bin: Option<&Path>, want_before: boo
         }
     }
     let inferred = inferred(&input, chart, &wls);
-    let options = RenderOptions { namespace: chart.namespace.as_str().into(), config: Config::default() };
+    let options =
+        RenderOptions { namespace: chart.namespace.as_str().into(), config: Config::default(), release: None };
     let output = util::render_bytes(&input, &options).unwrap_or_else(|e| panic!("{}: render failed: {e}", chart.name));
     let after = nca(nca_bin, &nca_docs(&output, &chart.namespace), &wls, &format!("{}-after", chart.name));
     let old_after = old_bin.map(|bin| {

@@ -31,7 +31,7 @@ fn config(yaml: &str) -> netfence::Result<Config> {
 }
 
 fn run(yaml: &str) -> netfence::Result<Vec<Value>> {
-    let options = RenderOptions { namespace: "default".into(), config: config(yaml)? };
+    let options = RenderOptions { namespace: "default".into(), config: config(yaml)?, release: None };
     let out = render(INPUT.as_bytes(), &options)?.to_bytes();
     Ok(serde_saphyr::from_multiple(std::str::from_utf8(&out).unwrap()).unwrap())
 }

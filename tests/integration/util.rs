@@ -314,11 +314,16 @@ pub mod matih_ai {
         assert_eq!(ports(7), [json!(443)], "LLM APIs over HTTPS only");
 
         // The namespace baseline.
-        let deny = find(docs, "NetworkPolicy", "netfence-default-deny");
+        // Named for the release the chart's `app.kubernetes.io/instance` labels name.
+        let release = docs
+            .iter()
+            .find_map(|d| d["metadata"]["labels"]["app.kubernetes.io/instance"].as_str())
+            .expect("the chart labels its objects with the release");
+        let deny = find(docs, "NetworkPolicy", &format!("netfence-{release}-default-deny"));
         assert_eq!(deny["metadata"]["namespace"], NAMESPACE);
         assert!(is_generated(deny));
         assert_eq!(deny["spec"], json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}));
-        let dns = find(docs, "NetworkPolicy", "netfence-allow-dns");
+        let dns = find(docs, "NetworkPolicy", &format!("netfence-{release}-allow-dns"));
         assert_eq!(dns["metadata"]["namespace"], NAMESPACE);
         assert!(is_generated(dns));
         assert_eq!(dns["spec"]["podSelector"], json!({}));
