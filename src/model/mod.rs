@@ -3,6 +3,7 @@
 //! parsed pod selector, indexed by namespace). Built once per run from a [`Stream`] or a
 //! ResourceList's items, and never edited by the transforms.
 
+pub mod operator;
 pub mod ownership;
 pub mod policy;
 pub mod scope;
@@ -114,6 +115,7 @@ pub const MANIFEST_KINDS: &[&str] = &[
     "PodMonitor",
     "Prometheus",
     "Alertmanager",
+    "ThanosRuler",
 ];
 
 /// An object inference reads, as parsed.
@@ -131,7 +133,8 @@ impl Needs {
         is_policy_kind(kind)
             || kind == "Namespace"
             || kind == crate::transform::baseline_admin::KIND
-            || ((self.workloads || self.manifests) && workload::is_workload_kind(kind))
+            || ((self.workloads || self.manifests)
+                && (workload::is_workload_kind(kind) || operator::KINDS.contains(&kind)))
             || (self.manifests && MANIFEST_KINDS.contains(&kind))
     }
 }
@@ -148,7 +151,8 @@ pub struct Model {
     /// Indices into [`Model::policies`] by namespace (transforms look policies up per
     /// namespace; scanning all of them per namespace would be quadratic).
     pub policies_by_namespace: HashMap<String, Vec<usize>>,
-    /// Workloads (filled only when [`Needs::workloads`] was asked for).
+    /// Workloads (filled only when [`Needs::workloads`] was asked for), the pods the
+    /// prometheus-operator creates for resources of the render included ([`operator`]).
     pub workloads: Vec<Workload>,
     /// Objects inference reads, in stream order (filled only when [`Needs::manifests`] was
     /// asked for): workloads and [`MANIFEST_KINDS`].
@@ -389,6 +393,11 @@ impl Model {
             declared_ns.insert(o.name.to_string(), labels);
         } else if (needs.workloads || needs.manifests) && workload::is_workload_kind(&o.kind) {
             if let Some(w) = workload::from_object(obj, o, value) {
+                self.workloads.push(w);
+            }
+        } else if (needs.workloads || needs.manifests) && operator::is_operator_kind(&o.api_version, &o.kind) {
+            // Pods the prometheus-operator creates for it at runtime (see `operator`).
+            if let Some(w) = operator::workload(obj, o, value) {
                 self.workloads.push(w);
             }
         }
