@@ -152,6 +152,22 @@ mod tests {
     }
 
     #[test]
+    fn containers_the_resource_adds_name_services() {
+        let yaml = format!(
+            "{STACK}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cfg, namespace: mon}}\ndata: {{sink: 'sink:9201'}}\n"
+        )
+        .replace(
+            "serviceAccountName: prom,",
+            "serviceAccountName: prom, containers: [{name: shipper, env: [{name: TO, valueFrom: {configMapKeyRef: {name: cfg, key: sink}}}]}],",
+        );
+        let got = lines(&yaml, "infer: {peers: false, monitoring: false, operator: false}");
+        assert_eq!(
+            got,
+            ["mon/Prometheus/k8s mon/Deployment/sink TCP/9201 service-reference: env TO (configmap cfg key sink) of prometheus/k8s names service sink:9201"]
+        );
+    }
+
+    #[test]
     fn a_prometheus_scrapes_the_monitors_it_selects() {
         let target = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: NS}\nspec: {template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, ports: [{name: metrics, containerPort: 9100}]}]}}}\n---\n\
             apiVersion: v1\nkind: Service\nmetadata: {name: app, namespace: NS, labels: {team: x}}\nspec: {selector: {app: a}, ports: [{name: metrics, port: 9100}]}\n---\n\

@@ -571,7 +571,8 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
     h
 }
 
-/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` names (env
+/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` (an operator's
+/// resource included) names (env
 /// `valueFrom`, `envFrom`), read from the workload documents alone; and those documents,
 /// parsed, by position (the model reads them next).
 fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String, String)>, HashMap<usize, Value>) {
@@ -579,13 +580,18 @@ fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String
     let mut parsed = HashMap::new();
     for (pos, doc) in stream.docs.iter().enumerate() {
         let Some(header) = &doc.header else { continue };
-        if !workload::is_workload_kind(&header.kind) {
+        let operator = operator::is_operator_kind(&header.api_version, &header.kind);
+        if !workload::is_workload_kind(&header.kind) && !operator {
             continue;
         }
         // Only names matter here: a document the model cannot read fails later, with its error.
         let Ok(value) = doc.value(stream.format) else { continue };
         let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
-        let Some(spec) = workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")) else { continue };
+        let spec = match operator {
+            true => operator::pod_spec(&value),
+            false => workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")),
+        };
+        let Some(spec) = spec else { continue };
         for list in ["containers", "initContainers"] {
             for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
                 let env = c.get("env").and_then(Value::as_array).into_iter().flatten();
