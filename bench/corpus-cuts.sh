@@ -5,7 +5,8 @@
 # same judge as the proof (see tests/integration/keep_release.rs for the definitions), and prints
 # it as markdown. Columns: workloads; pairs before (connected workload pairs on the input);
 # chart-admitted (pairs the chart's own policies admit); cut (pairs that lose a connection) of
-# all pairs and of the chart-admitted ones; pairs after.
+# all pairs, of the chart-admitted ones and of the inferred ones; pairs after. The pods of
+# prometheus-operator resources (Prometheus, Alertmanager) count as workloads (as StatefulSets).
 #
 # Usage: bench/corpus-cuts.sh [OLD_NETFENCE]
 #   OLD_NETFENCE: an older netfence binary, judged the same way (adds "(old)" columns).

@@ -27,6 +27,9 @@ pub struct Infer {
     pub kube_api: bool,
     /// ServiceMonitor, PodMonitor and `prometheus.io/scrape` annotations.
     pub monitoring: bool,
+    /// What the prometheus-operator's `Prometheus`, `Alertmanager` and `ThanosRuler` resources
+    /// declare for their pods: alerting, remote write/read, Alertmanager's cluster mesh.
+    pub operator: bool,
     /// The DNS domain of the cluster (`svc.ns.svc.<clusterDomain>`).
     pub cluster_domain: String,
     /// Where the ingress controller (or Gateway) pods run; default: any pod of any namespace.
@@ -46,6 +49,7 @@ impl Default for Infer {
             control_plane: true,
             kube_api: true,
             monitoring: true,
+            operator: true,
             cluster_domain: "cluster.local".into(),
             ingress_controller: Pods::default(),
             monitoring_from: Pods {

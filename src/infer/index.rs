@@ -2,7 +2,7 @@
 //! ConfigMaps and Secrets by name, pod specs of workloads, ServiceAccounts.
 
 use crate::k8s::selector::{self, Labels};
-use crate::model::{labels_at, workload, Model, Workload};
+use crate::model::{labels_at, operator, workload, Model, Workload};
 use base64::Engine as _;
 use k8s_openapi::api::networking::v1::NetworkPolicyPort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -146,12 +146,19 @@ impl<'a> Index<'a> {
     /// The pod spec of workload `i`.
     pub fn pod_spec(&self, i: usize) -> Option<&'a Value> {
         let w = &self.model.workloads[i];
-        workload::pod_template(&w.kind, self.workload_values[i]?)?.get("spec")
+        let value = self.workload_values[i]?;
+        if operator::is_operator_workload(w) {
+            return operator::pod_spec(value);
+        }
+        workload::pod_template(&w.kind, value)?.get("spec")
     }
 
     /// The pod template's annotations of workload `i`.
     pub fn pod_annotations(&self, i: usize) -> Labels {
         let w = &self.model.workloads[i];
+        if operator::is_operator_workload(w) {
+            return self.workload_values[i].map(operator::pod_annotations).unwrap_or_default();
+        }
         self.workload_values[i]
             .and_then(|v| workload::pod_template(&w.kind, v))
             .map(|t| labels_at(t, &["metadata", "annotations"]))

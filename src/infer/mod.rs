@@ -19,6 +19,7 @@ pub mod entry;
 pub mod index;
 pub mod kube_api;
 pub mod monitoring;
+pub mod operator;
 pub mod output;
 pub mod peers;
 pub mod references;
@@ -153,7 +154,7 @@ pub struct Allowance {
     /// Ports on the servers' pods (target ports, after a Service's translation); empty: all.
     pub ports: Vec<NetworkPolicyPort>,
     /// Which rule found it: `service-reference`, `peers`, `entry-point`, `control-plane`,
-    /// `kube-api`, `monitoring`, or `chart-policy` (what a chart's own policy admits).
+    /// `kube-api`, `monitoring`, `operator`, or `chart-policy` (what a chart's own policy admits).
     pub rule: String,
     /// Why, short and deterministic: `env DATABASE_URL of deployment/api names service db:5432`.
     pub evidence: String,
@@ -174,6 +175,9 @@ pub enum Rule {
     KubeApi,
     /// Monitoring scrapes a metrics port.
     Monitoring,
+    /// What a prometheus-operator resource of the render declares for its pods (alerting,
+    /// remote write, Alertmanager's cluster).
+    Operator,
 }
 
 impl Rule {
@@ -186,6 +190,7 @@ impl Rule {
             Rule::ControlPlane => "control-plane",
             Rule::KubeApi => "kube-api",
             Rule::Monitoring => "monitoring",
+            Rule::Operator => "operator",
         }
     }
 }
@@ -296,6 +301,9 @@ pub fn infer(model: &crate::model::Model, config: &crate::config::Config) -> Vec
     }
     if cfg.monitoring {
         monitoring::infer(&ix, cfg, &mut out);
+    }
+    if cfg.operator {
+        operator::infer(&ix, &cfg.cluster_domain, &mut out);
     }
     out.sort_by(|a, b| {
         (&a.from.names, &a.to.names, a.rule, &a.evidence).cmp(&(&b.from.names, &b.to.names, b.rule, &b.evidence))

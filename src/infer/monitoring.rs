@@ -2,6 +2,13 @@
 //! Services annotated `prometheus.io/scrape: "true"` (port from `prometheus.io/port`, else every
 //! port), admit the scrapers (`infer.monitoringFrom`) on their metrics ports. When scrapers are
 //! workloads of the render, the allowances also give them the egress.
+//!
+//! A monitor that a `Prometheus` resource of the render selects is scraped by that Prometheus's
+//! pods (see [`crate::model::operator`]), and by them only: the connection goes from those pods
+//! to the targets. The selection is the operator's: `spec.serviceMonitorSelector` /
+//! `podMonitorSelector` (absent or null: no monitor; `{}`: every monitor) and the
+//! `*NamespaceSelector`s (absent or null: the Prometheus's own namespace; `{}`: every
+//! namespace). A monitor no Prometheus of the render selects keeps `infer.monitoringFrom`.
 
 use super::index::{Index, Service};
 use super::{workload_id, Connection, Endpoint, Party, Rule};
@@ -38,11 +45,12 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
         names.push(MONITORING.into());
     }
     let scrapers = Party { endpoint, names };
-    let mut push = |to: Party, ports: Vec<NetworkPolicyPort>, evidence: String| {
+    let mut push = |from: &Party, to: Party, ports: Vec<NetworkPolicyPort>, evidence: String| {
         if !to.names.is_empty() && !ports.is_empty() {
-            out.push(Connection { from: scrapers.clone(), to, ports, rule: Rule::Monitoring, evidence });
+            out.push(Connection { from: from.clone(), to, ports, rule: Rule::Monitoring, evidence });
         }
     };
+    let prometheuses = Prometheus::of_render(ix);
     for m in &ix.model.manifests {
         let o = &ix.model.objects[m.object];
         if !o.api_version.starts_with("monitoring.coreos.com/") {
@@ -52,6 +60,17 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
         let spec = m.value.get("spec");
         let sel = spec.and_then(|s| s.get("selector")).map(selector_of).unwrap_or_default();
         let in_ns = |candidate: &str| namespace_selected(spec, ns, candidate);
+        // Who scrapes it: the Prometheus resources of the render that select it, else the
+        // configured scrapers.
+        let monitor_labels = crate::model::labels_at(&m.value, &["metadata", "labels"]);
+        let ns_labels = ix.model.namespaces.get(ns).cloned().unwrap_or_default();
+        let selecting: Vec<(Party, String)> = prometheuses
+            .iter()
+            .filter(|p| p.selects(&o.kind, ns, &ns_labels, &monitor_labels))
+            .map(|p| (Party::workload(ix, p.workload), format!(" (selected by prometheus {})", p.name)))
+            .collect();
+        let from: Vec<(Party, String)> =
+            if selecting.is_empty() { vec![(scrapers.clone(), String::new())] } else { selecting };
         match o.kind.as_str() {
             "ServiceMonitor" => {
                 let endpoints = spec.and_then(|s| s.get("endpoints")).and_then(Value::as_array);
@@ -59,8 +78,10 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
                     let Some(to) = Party::service(ix.model, s) else { continue };
                     for e in endpoints.into_iter().flatten() {
                         let ports = service_monitor_ports(ix, s, e);
-                        let evidence = format!("servicemonitor {} scrapes service {}", o.name, s.name);
-                        push(to.clone(), ports, evidence);
+                        for (scraper, why) in &from {
+                            let evidence = format!("servicemonitor {} scrapes service {}{why}", o.name, s.name);
+                            push(scraper, to.clone(), ports.clone(), evidence);
+                        }
                     }
                 }
             }
@@ -83,8 +104,11 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
                                 _ => None,
                             });
                         let Some(port) = port else { continue };
-                        let evidence = format!("podmonitor {} scrapes {}/{}", o.name, w.kind.to_lowercase(), w.name);
-                        push(Party::workload(ix, i), vec![crate::config::platform::tcp(port)], evidence);
+                        for (scraper, why) in &from {
+                            let evidence =
+                                format!("podmonitor {} scrapes {}/{}{why}", o.name, w.kind.to_lowercase(), w.name);
+                            push(scraper, Party::workload(ix, i), vec![crate::config::platform::tcp(port)], evidence);
+                        }
                     }
                 }
             }
@@ -107,7 +131,7 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
             }
         };
         let evidence = format!("{}/{} is annotated prometheus.io/scrape", w.kind.to_lowercase(), w.name);
-        push(Party::workload(ix, i), ports, evidence);
+        push(&scrapers, Party::workload(ix, i), ports, evidence);
     }
     for s in ix.services.values() {
         if s.annotations.get("prometheus.io/scrape").map(String::as_str) != Some("true") {
@@ -118,7 +142,58 @@ pub fn infer(ix: &Index, cfg: &Infer, out: &mut Vec<Connection>) {
             Some(p) => vec![crate::config::platform::tcp(p)],
             None => s.ports.iter().map(|p| ix.target(s, p)).collect(),
         };
-        push(to, ports, format!("service {} is annotated prometheus.io/scrape", s.name));
+        push(&scrapers, to, ports, format!("service {} is annotated prometheus.io/scrape", s.name));
+    }
+}
+
+/// A `Prometheus` resource of the render, with the operator's selection of monitors.
+struct Prometheus {
+    /// Index into the model's workloads.
+    workload: usize,
+    name: String,
+    namespace: String,
+    /// `serviceMonitorSelector` and its namespace selector.
+    service_monitors: (Option<Selector>, Option<Selector>),
+    /// `podMonitorSelector` and its namespace selector.
+    pod_monitors: (Option<Selector>, Option<Selector>),
+}
+
+impl Prometheus {
+    /// The `Prometheus` workloads of the render (see [`crate::model::operator`]).
+    fn of_render(ix: &Index) -> Vec<Prometheus> {
+        let mut out = Vec::new();
+        for (i, w) in ix.model.workloads.iter().enumerate() {
+            if w.kind != "Prometheus" || w.host_network || w.pod_labels.is_empty() {
+                continue;
+            }
+            let Some(spec) = ix.workload_values[i].and_then(|v| v.get("spec")) else { continue };
+            // Absent or null: nothing (a monitor selector) or the own namespace (a namespace
+            // selector); an unreadable selector selects nothing.
+            let field = |k: &str| spec.get(k).filter(|v| !v.is_null()).map(selector_of);
+            out.push(Prometheus {
+                workload: i,
+                name: w.name.clone(),
+                namespace: w.namespace.clone(),
+                service_monitors: (field("serviceMonitorSelector"), field("serviceMonitorNamespaceSelector")),
+                pod_monitors: (field("podMonitorSelector"), field("podMonitorNamespaceSelector")),
+            });
+        }
+        out
+    }
+
+    /// Whether it scrapes the monitor of `kind` in `namespace` (labelled `ns_labels`) that
+    /// carries `labels`.
+    fn selects(&self, kind: &str, namespace: &str, ns_labels: &Labels, labels: &Labels) -> bool {
+        let (monitors, namespaces) = match kind {
+            "ServiceMonitor" => &self.service_monitors,
+            "PodMonitor" => &self.pod_monitors,
+            _ => return false,
+        };
+        let in_ns = match namespaces {
+            None => namespace == self.namespace,
+            Some(sel) => sel.matches(ns_labels),
+        };
+        in_ns && monitors.as_ref().is_some_and(|sel| sel.matches(labels))
     }
 }
 

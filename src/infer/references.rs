@@ -94,7 +94,12 @@ fn container_texts(ix: &Index, namespace: &str, c: &Value) -> Vec<(String, Strin
 }
 
 /// The Service (and pod) a host names, in the render, as seen from `namespace`.
-fn lookup<'i>(ix: &'i Index, hp: &HostPort, namespace: &str, domain: &str) -> Option<(&'i Service, Option<String>)> {
+pub(crate) fn lookup<'i>(
+    ix: &'i Index,
+    hp: &HostPort,
+    namespace: &str,
+    domain: &str,
+) -> Option<(&'i Service, Option<String>)> {
     for reading in service_names(&hp.host, domain) {
         let ns = reading.namespace.unwrap_or(namespace);
         if let Some(s) = ix.service(ns, reading.service).filter(|s| !s.backends.is_empty()) {
@@ -111,7 +116,7 @@ fn lookup<'i>(ix: &'i Index, hp: &HostPort, namespace: &str, domain: &str) -> Op
 
 /// The pods a reference reaches: the Service's backends, or the StatefulSet a pod name
 /// (`<statefulset>-<ordinal>`) belongs to.
-fn destination(ix: &Index, service: &Service, pod: Option<&str>) -> Option<Party> {
+pub(crate) fn destination(ix: &Index, service: &Service, pod: Option<&str>) -> Option<Party> {
     if let Some(pod) = pod {
         let owner = pod.rsplit_once('-').filter(|(_, n)| n.parse::<u32>().is_ok()).map(|(o, _)| o);
         if let Some(&i) = service.backends.iter().find(|&&i| {
@@ -126,7 +131,7 @@ fn destination(ix: &Index, service: &Service, pod: Option<&str>) -> Option<Party
 
 /// The target ports of a reference: the Service port written (or, for a pod address or a port
 /// no Service port has, the port itself when a backend listens on it), else every Service port.
-fn ports(ix: &Index, service: &Service, pod: bool, port: Option<i32>) -> Vec<NetworkPolicyPort> {
+pub(crate) fn ports(ix: &Index, service: &Service, pod: bool, port: Option<i32>) -> Vec<NetworkPolicyPort> {
     let all = || service.ports.iter().map(|p| ix.target(service, p)).collect::<Vec<_>>();
     let Some(port) = port else { return all() };
     if !pod {

@@ -3,6 +3,7 @@
 //! parsed pod selector, indexed by namespace). Built once per run from a [`Stream`] or a
 //! ResourceList's items, and never edited by the transforms.
 
+pub mod operator;
 pub mod ownership;
 pub mod policy;
 pub mod scope;
@@ -116,6 +117,7 @@ pub const MANIFEST_KINDS: &[&str] = &[
     "PodMonitor",
     "Prometheus",
     "Alertmanager",
+    "ThanosRuler",
 ];
 
 /// An object inference reads, as parsed.
@@ -133,7 +135,8 @@ impl Needs {
         is_policy_kind(kind)
             || kind == "Namespace"
             || kind == crate::transform::baseline_admin::KIND
-            || ((self.workloads || self.manifests) && workload::is_workload_kind(kind))
+            || ((self.workloads || self.manifests)
+                && (workload::is_workload_kind(kind) || operator::KINDS.contains(&kind)))
             || (self.manifests && MANIFEST_KINDS.contains(&kind))
     }
 }
@@ -150,7 +153,8 @@ pub struct Model {
     /// Indices into [`Model::policies`] by namespace (transforms look policies up per
     /// namespace; scanning all of them per namespace would be quadratic).
     pub policies_by_namespace: HashMap<String, Vec<usize>>,
-    /// Workloads (filled only when [`Needs::workloads`] was asked for).
+    /// Workloads (filled only when [`Needs::workloads`] was asked for), the pods the
+    /// prometheus-operator creates for resources of the render included ([`operator`]).
     pub workloads: Vec<Workload>,
     /// Objects inference reads, in stream order (filled only when [`Needs::manifests`] was
     /// asked for): workloads and [`MANIFEST_KINDS`].
@@ -394,6 +398,11 @@ impl Model {
             if let Some(w) = workload::from_object(obj, o, value) {
                 self.workloads.push(w);
             }
+        } else if (needs.workloads || needs.manifests) && operator::is_operator_kind(&o.api_version, &o.kind) {
+            // Pods the prometheus-operator creates for it at runtime (see `operator`).
+            if let Some(w) = operator::workload(obj, o, value) {
+                self.workloads.push(w);
+            }
         }
         let o = &self.objects[obj];
         if needs.manifests && (workload::is_workload_kind(&o.kind) || MANIFEST_KINDS.contains(&o.kind.as_str())) {
@@ -588,7 +597,8 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
     h
 }
 
-/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` names (env
+/// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` (an operator's
+/// resource included) names (env
 /// `valueFrom`, `envFrom`), read from the workload documents alone; and those documents,
 /// parsed, by position (the model reads them next).
 fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String, String)>, HashMap<usize, Value>) {
@@ -596,13 +606,18 @@ fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String
     let mut parsed = HashMap::new();
     for (pos, doc) in stream.docs.iter().enumerate() {
         let Some(header) = &doc.header else { continue };
-        if !workload::is_workload_kind(&header.kind) {
+        let operator = operator::is_operator_kind(&header.api_version, &header.kind);
+        if !workload::is_workload_kind(&header.kind) && !operator {
             continue;
         }
         // Only names matter here: a document the model cannot read fails later, with its error.
         let Ok(value) = doc.value(stream.format) else { continue };
         let ns = header.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace);
-        let Some(spec) = workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")) else { continue };
+        let spec = match operator {
+            true => operator::pod_spec(&value),
+            false => workload::pod_template(&header.kind, &value).and_then(|t| t.get("spec")),
+        };
+        let Some(spec) = spec else { continue };
         for list in ["containers", "initContainers"] {
             for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
                 let env = c.get("env").and_then(Value::as_array).into_iter().flatten();

@@ -35,10 +35,12 @@ pub fn plan(model: &Model, config: &Config, dns: Option<&DnsRule>) -> Plan {
     Plan::of_policies(policies)
 }
 
-/// Whether `w` gets a workload policy (when they are enabled): a pod-creating kind, pods that
+/// Whether `w` gets a workload policy (when they are enabled): a pod-creating kind (or an
+/// operator resource standing for its pods, see [`crate::model::operator`]), pods that
 /// policies apply to and can select, and no policy of the input selecting them specifically.
 pub fn is_candidate(model: &Model, w: &Workload) -> bool {
-    matches!(w.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod")
+    (matches!(w.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod")
+        || crate::model::operator::is_operator_workload(w))
         && !w.host_network
         && !w.pod_labels.is_empty()
         && !model

@@ -120,3 +120,78 @@ mod ingress_only {
         assert_eq!(conns(repo, dex).to_string(), "TCP 5558", "dex admits only argocd-server on http and grpc");
     }
 }
+
+/// examples/prometheus-operator: kube-prometheus-stack's `Prometheus` and `Alertmanager`
+/// resources, whose pods the operator creates at runtime (see its README.md).
+mod prometheus_operator {
+    use crate::util;
+
+    const DIR: &str = "examples/prometheus-operator";
+
+    fn file(name: &str) -> Vec<u8> {
+        std::fs::read(util::repo_root().join(DIR).join(name)).unwrap()
+    }
+
+    #[test]
+    fn prometheus_operator_reproduces_expected_files() {
+        let out = util::netfence(&["-n", "monitoring"], &file("rendered.yaml"));
+        util::ok(&out, "netfence -n monitoring");
+        let expected = file("expected.yaml");
+        assert!(
+            out.stdout == expected,
+            "{DIR}/expected.yaml is stale: {}",
+            util::first_difference(&expected, &out.stdout)
+        );
+        let again = util::netfence(&["-n", "monitoring"], &expected);
+        assert!(again.stdout == expected, "a second run changed {DIR}/expected.yaml");
+        let dir = util::scratch_dir("examples-prometheus-operator");
+        let report = dir.join("report.json");
+        let out = util::netfence(&["-n", "monitoring", "--report", report.to_str().unwrap()], &file("rendered.yaml"));
+        util::ok(&out, "netfence --report");
+        let got = std::fs::read(&report).unwrap();
+        assert!(
+            got == file("report.json"),
+            "{DIR}/report.json is stale: {}",
+            util::first_difference(&file("report.json"), &got)
+        );
+        let infer = util::netfence(&["infer", "-n", "monitoring", &format!("{DIR}/rendered.yaml")], b"");
+        util::ok(&infer, "netfence infer");
+        assert!(
+            infer.stdout == file("infer.txt"),
+            "{DIR}/infer.txt is stale: {}",
+            util::first_difference(&file("infer.txt"), &infer.stdout)
+        );
+    }
+
+    /// NCA judges the output, with the StatefulSets the operator would create added: Prometheus
+    /// scrapes kube-state-metrics and reaches Alertmanager, nothing else reaches Prometheus.
+    #[test]
+    fn prometheus_operator_pods_keep_their_traffic() {
+        let Some(nca) = util::tool("nca") else { return };
+        let text = String::from_utf8(file("expected.yaml")).unwrap();
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+        let mut stream: Vec<String> = Vec::new();
+        for doc in docs.iter().filter(|d| d.is_object()) {
+            let doc = crate::keep_release::operator_statefulset(doc).unwrap_or_else(|| doc.clone());
+            let mut doc = doc;
+            if let Some(types) = doc["spec"]["policyTypes"].as_array_mut() {
+                types.sort_by_key(|t| t != "Ingress"); // NCA 2.1 wants Ingress first
+            }
+            stream.push(serde_json::to_string(&doc).unwrap());
+        }
+        let dir = util::scratch_dir("examples-prometheus-operator-nca");
+        std::fs::write(dir.join("output.yaml"), stream.join("\n---\n")).unwrap();
+        std::fs::copy(util::kube_system_fixture(), dir.join("kube-system.yaml")).unwrap();
+        let text = util::nca_connectivity(&nca, &dir);
+        let conns = |src: &str, dst: &str| {
+            let prefix = format!("monitoring/{src} => monitoring/{dst} : ");
+            text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map(util::nca_conns).unwrap_or_default()
+        };
+        let prom = "prometheus-kps-kube-prometheus-stack-prometheus[StatefulSet]";
+        let am = "alertmanager-kps-kube-prometheus-stack-alertmanager[StatefulSet]";
+        let ksm = "kps-kube-state-metrics[Deployment]";
+        assert_eq!(conns(prom, ksm).to_string(), "TCP 8080", "scraping kube-state-metrics\n{text}");
+        assert_eq!(conns(prom, am).to_string(), "TCP 8080,9093", "alerts and scraping");
+        assert!(conns(ksm, prom).is_empty() && conns(am, prom).is_empty(), "nothing else reaches Prometheus");
+    }
+}

@@ -86,3 +86,35 @@ fn bad_infer_config_is_a_one_line_error() {
     let err = util::text(&out.stderr);
     assert!(err.contains("netfence.infer.clusterDomain") && err.lines().count() == 1, "{err}");
 }
+
+/// The prometheus-operator's resources are user data: fields of the wrong type, label keys and
+/// values the API server refuses, ports out of range and names that cannot label a pod are
+/// left out; the render succeeds, writes only valid selectors and is idempotent.
+#[test]
+fn operator_resources_are_user_data() {
+    let long = "a".repeat(70);
+    let input = format!(
+        "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {{name: p, namespace: mon}}\n\
+         spec:\n  podMetadata: {{labels: {{'bad key!': x, ok: 'not a value!', team: a}}}}\n  portName: 'Not A Port Name'\n\
+         \x20 alerting: {{alertmanagers: 'am'}}\n  remoteWrite: [{{url: 7}}, 'x', {{url: '::::'}}]\n\
+         \x20 serviceMonitorSelector: [1, 2]\n  containers: [{{name: c, ports: [{{containerPort: 99999}}, {{containerPort: -1}}, {{containerPort: 9999, name: extra}}]}}]\n---\n\
+         apiVersion: monitoring.coreos.com/v1\nkind: Alertmanager\nmetadata: {{name: {long}, namespace: mon}}\nspec: {{replicas: three}}\n---\n\
+         apiVersion: monitoring.coreos.com/v1\nkind: Alertmanager\nmetadata: {{name: am, namespace: mon}}\nspec: {{replicas: 2, podMetadata: [x]}}\n"
+    );
+    let out = util::netfence(&["-n", "mon"], input.as_bytes());
+    let text = util::ok(&out, "netfence -n mon (hostile operator resources)");
+    let again = util::netfence(&["-n", "mon"], text.as_bytes());
+    assert_eq!(util::ok(&again, "second run"), text, "a second run changed the output");
+    let added = text.strip_prefix(input.as_str()).expect("the input passes through byte for byte");
+    assert!(added.contains("name: netfence-workload-am\n"), "the Alertmanager pods get their policy:\n{added}");
+    assert!(!added.contains("bad key") && !added.contains("not a value"), "invalid labels left out:\n{added}");
+    assert!(!added.contains(&long), "a name that cannot label a pod makes no pods:\n{added}");
+    let check = util::netfence(&["check", "-n", "mon", "-"], text.as_bytes());
+    assert!(!util::text(&check.stdout).contains("error NF008"), "selectors the API server accepts");
+    let infer = util::netfence(&["infer", "-n", "mon", "-"], input.as_bytes());
+    let listed = util::ok(&infer, "netfence infer");
+    assert!(
+        listed.contains("mon/am[Alertmanager] => mon/am[Alertmanager] : UDP 9094"),
+        "the mesh of 2 replicas:\n{listed}"
+    );
+}
