@@ -4,7 +4,7 @@
 //! kafka connection strings with several hosts.
 
 /// A host (lower-cased) and the port written after it, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HostPort {
     /// The host name, lower-cased, without a trailing dot.
     pub host: String,
@@ -18,7 +18,16 @@ pub struct HostPort {
 /// Tokens that are not a DNS name with an optional numeric port (`jdbc:postgresql:`,
 /// `user:password`) are skipped.
 pub fn host_ports(text: &str) -> Vec<HostPort> {
+    host_ports_in(text, true)
+}
+
+/// [`host_ports`], where `whole_is_host` says whether a bare one-label name that is the whole
+/// of `text` counts as a host (an env value, an argument: yes; a config file's value under a
+/// key that does not name an address: no). Linear in `text`'s length.
+pub fn host_ports_in(text: &str, whole_is_host: bool) -> Vec<HostPort> {
     let mut out: Vec<HostPort> = Vec::new();
+    // Distinct tokens can be many in a large file: a set keeps the deduplication linear.
+    let mut seen: std::collections::HashSet<HostPort> = std::collections::HashSet::new();
     let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
     let whole = text.trim();
     let mut at = 0;
@@ -32,7 +41,7 @@ pub fn host_ports(text: &str) -> Vec<HostPort> {
         // A bare name (one label, no port) is a host only where a host is expected: the whole
         // value, after `scheme://`, `user@` or `--flag=`, or in a comma-separated list.
         // Elsewhere (`/opt/kafka/run.sh`, prose) it is just a word.
-        let bare_ok = token == whole
+        let bare_ok = (whole_is_host && token == whole)
             || before.ends_with("://")
             || before.ends_with('@')
             || (before.ends_with('=') && !after.starts_with('/'))
@@ -50,7 +59,7 @@ pub fn host_ports(text: &str) -> Vec<HostPort> {
             continue;
         }
         let hp = HostPort { host: host.to_ascii_lowercase(), port };
-        if !out.contains(&hp) {
+        if seen.insert(hp.clone()) {
             out.push(hp);
         }
     }

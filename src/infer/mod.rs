@@ -16,9 +16,11 @@ use crate::k8s::selector::{self, Labels, Selector};
 pub mod address;
 pub mod control_plane;
 pub mod entry;
+pub mod files;
 pub mod index;
 pub mod kube_api;
 pub mod monitoring;
+pub mod mounts;
 pub mod output;
 pub mod peers;
 pub mod references;
@@ -280,7 +282,7 @@ pub fn infer(model: &crate::model::Model, config: &crate::config::Config) -> Vec
     let ix = index::Index::new(model);
     let mut out = Vec::new();
     if cfg.service_references {
-        references::infer(&ix, &cfg.cluster_domain, &mut out);
+        references::infer(&ix, &cfg.cluster_domain, cfg.mounted_files, &mut out);
     }
     if cfg.peers {
         peers::infer(&ix, &mut out);
