@@ -10,6 +10,8 @@ pub struct HostPort {
     pub host: String,
     /// The port, when written (`host:port`).
     pub port: Option<i32>,
+    /// The Service port's name, when the host is a DNS SRV name (`_name._tcp.host`).
+    pub port_name: Option<String>,
 }
 
 /// Every `host[:port]` token of `text` that may name a host. Tokens are the longest runs of the characters a host
@@ -55,10 +57,22 @@ pub fn host_ports_in(text: &str, whole_is_host: bool) -> Vec<HostPort> {
             None => (token, None),
         };
         let host = host.strip_suffix('.').unwrap_or(host);
-        if !is_dns_name(host) || (port.is_none() && !host.contains('.') && !bare_ok) {
+        // A DNS SRV name, `_<port name>._<protocol>.<service>…` (Loki's and Mimir's
+        // `dnssrvnoa+_memcached-client._tcp.loki-chunks-cache.ns.svc`): the Service and its port.
+        let srv = before
+            .strip_suffix("._")
+            .and_then(|b| b.rsplit_once('_'))
+            .map(|(_, name)| name)
+            .filter(|name| is_dns_name(name) && !name.contains('.'))
+            .and_then(|name| ["tcp.", "udp.", "sctp."].iter().find_map(|p| host.strip_prefix(p)).map(|h| (name, h)));
+        let (host, port_name) = match srv {
+            Some((name, service)) => (service, Some(name.to_ascii_lowercase())),
+            None => (host, None),
+        };
+        if !is_dns_name(host) || (port.is_none() && port_name.is_none() && !host.contains('.') && !bare_ok) {
             continue;
         }
-        let hp = HostPort { host: host.to_ascii_lowercase(), port };
+        let hp = HostPort { host: host.to_ascii_lowercase(), port, port_name };
         if seen.insert(hp.clone()) {
             out.push(hp);
         }
@@ -165,6 +179,18 @@ mod tests {
             [hp("kafka-0.kafka-hl", Some(9092)), hp("kafka-1.kafka-hl", Some(9092))]
         );
         assert_eq!(hosts("--host=db.shop. 10.0.0.1:80 -x:y"), [hp("db.shop", None)]);
+        // DNS SRV names: the Service and its port's name.
+        let srv = host_ports("dnssrvnoa+_memcached-client._tcp.cache.logging.svc.cluster.local");
+        assert_eq!(
+            srv,
+            [HostPort {
+                host: "cache.logging.svc.cluster.local".into(),
+                port: None,
+                port_name: Some("memcached-client".into())
+            }]
+        );
+        assert!(hosts("_x._tcp").is_empty());
+        assert_eq!(hosts("a_b._tcp.c"), [hp("c", None)]);
     }
 
     #[test]

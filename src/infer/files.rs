@@ -13,15 +13,16 @@
 
 use super::address::{host_ports_in, HostPort};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// How much of one file is read: the API server's limit on a whole ConfigMap or Secret. Bytes
 /// beyond it (possible only in a render no cluster accepts) are not scanned.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// Every `host[:port]` the configuration file `text` names where an address can stand, in order
-/// of appearance, each once.
-pub fn addresses(text: &str) -> Vec<HostPort> {
+/// of appearance, each once, with whether it is listed as a cluster member to join (under a key
+/// of [`is_members_key`]).
+pub fn addresses(text: &str) -> Vec<(HostPort, bool)> {
     let text = prefix(text, MAX_FILE_BYTES);
     let mut found = Found::default();
     let trimmed = text.trim_start();
@@ -53,6 +54,12 @@ pub fn is_address_key(key: &str) -> bool {
     })
 }
 
+/// Whether a key lists the members of a cluster to join (memberlist's `join_members`,
+/// `peers`, `seeds`, `cluster.members`): its addresses name the workload's own ring.
+pub fn is_members_key(key: &str) -> bool {
+    words(key).any(|w| matches!(w.as_str(), "join" | "member" | "members" | "peer" | "peers" | "seed" | "seeds"))
+}
+
 /// The lower-cased words of a key.
 fn words(key: &str) -> impl Iterator<Item = String> + '_ {
     let mut out = Vec::new();
@@ -77,8 +84,9 @@ fn words(key: &str) -> impl Iterator<Item = String> + '_ {
 /// The addresses found so far, each once.
 #[derive(Default)]
 struct Found {
-    out: Vec<HostPort>,
-    seen: HashSet<HostPort>,
+    out: Vec<(HostPort, bool)>,
+    /// Index into `out` of each address.
+    seen: HashMap<HostPort, usize>,
 }
 
 impl Found {
@@ -89,6 +97,7 @@ impl Found {
             return;
         }
         let address_key = is_address_key(key);
+        let members = is_members_key(key);
         // A flow list (`[a, "b:1"]`): each item is a whole value.
         let items: Vec<&str> = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
             Some(inner) => inner.split(',').collect(),
@@ -96,8 +105,12 @@ impl Found {
         };
         for item in items {
             for hp in host_ports_in(unquote(item.trim()), address_key) {
-                if self.seen.insert(hp.clone()) {
-                    self.out.push(hp);
+                match self.seen.get(&hp) {
+                    Some(&i) => self.out[i].1 |= members,
+                    None => {
+                        self.seen.insert(hp.clone(), self.out.len());
+                        self.out.push((hp, members));
+                    }
                 }
             }
         }
@@ -229,7 +242,7 @@ mod tests {
     fn hosts(text: &str) -> Vec<String> {
         addresses(text)
             .into_iter()
-            .map(|h| match h.port {
+            .map(|(h, _)| match h.port {
                 Some(p) => format!("{}:{p}", h.host),
                 None => h.host,
             })
@@ -304,6 +317,15 @@ mod tests {
         assert_eq!(got, ["api.shop.svc:8080", "es-data:9200", "es-master"]);
         // Not JSON after all: read line by line.
         assert_eq!(hosts("{broken\nhost: db\n"), ["db"]);
+    }
+
+    #[test]
+    fn members_are_marked() {
+        let got =
+            addresses("memberlist:\n  join_members:\n  - ring\n  - ring2:7946\nhost: ring2:7946\nurl: http://api:80\n");
+        let marked: Vec<(&str, bool)> = got.iter().map(|(h, m)| (h.host.as_str(), *m)).collect();
+        assert_eq!(marked, [("ring", true), ("ring2", true), ("api", false)]);
+        assert!(is_members_key("join_members") && is_members_key("cluster.peers") && !is_members_key("host"));
     }
 
     #[test]

@@ -18,17 +18,18 @@ use std::rc::Rc;
 pub fn infer(ix: &Index, domain: &str, mounted_files: bool, out: &mut Vec<Connection>) {
     // One file mounted by many workloads is scanned once; only the addresses that name a
     // Service of its namespace are kept (the work per workload is then the references alone).
-    let mut scanned: HashMap<MountedFile, Rc<Vec<HostPort>>> = HashMap::new();
+    let mut scanned: HashMap<MountedFile, Rc<Vec<Address>>> = HashMap::new();
     for (i, w) in ix.model.workloads.iter().enumerate() {
         if w.host_network || w.pod_labels.is_empty() {
             continue;
         }
         let Some(spec) = ix.pod_spec(i) else { continue };
-        let mut found: Vec<(String, Rc<Vec<HostPort>>)> = Vec::new();
+        let mut found: Vec<(String, Rc<Vec<Address>>)> = Vec::new();
         for list in ["initContainers", "containers"] {
             for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
                 for (what, text) in container_texts(ix, &w.namespace, c) {
-                    found.push((what, Rc::new(host_ports(&text))));
+                    let hosts = host_ports(&text).into_iter().map(|host| Address { host, members: false });
+                    found.push((what, Rc::new(hosts.collect())));
                 }
                 if !mounted_files {
                     continue;
@@ -38,10 +39,8 @@ pub fn infer(ix: &Index, domain: &str, mounted_files: bool, out: &mut Vec<Connec
                     let hosts = scanned.entry(file).or_insert_with_key(|file| {
                         let text = ix.data.get(&(file.kind, file.namespace.clone(), file.name.clone()));
                         let text = text.and_then(|d| d.get(&file.key)).map_or("", String::as_str);
-                        let hosts = files::addresses(text);
-                        Rc::new(
-                            hosts.into_iter().filter(|hp| lookup(ix, hp, &file.namespace, domain).is_some()).collect(),
-                        )
+                        let hosts = files::addresses(text).into_iter().map(|(host, members)| Address { host, members });
+                        Rc::new(hosts.filter(|a| lookup(ix, &a.host, &file.namespace, domain).is_some()).collect())
                     });
                     found.push((what, Rc::clone(hosts)));
                 }
@@ -49,22 +48,28 @@ pub fn infer(ix: &Index, domain: &str, mounted_files: bool, out: &mut Vec<Connec
         }
         let of = format!("{}/{}", w.kind.to_lowercase(), w.name);
         for (what, hosts) in found {
-            for hp in hosts.iter() {
+            for Address { host: hp, members } in hosts.iter() {
                 let Some((service, pod)) = lookup(ix, hp, &w.namespace, domain) else { continue };
                 let Some(to) = destination(ix, service, pod.as_deref()) else { continue };
-                // A workload naming itself only (its own Service in an advertised address or a
-                // TLS name) declares no connection: pods of one workload reaching each other is
-                // what `peers` reads. A Service over several workloads that each name it (a
-                // memberlist/gossip ring) is a real reference: every member reaches the others.
-                if to.names == [super::workload_id(w)] {
+                // A workload naming a Service that selects its own pods declares no connection
+                // (an advertised address, a TLS name, `KAFKA_FULLNAME=kafka`: pods of one
+                // workload reaching each other is what `peers` reads), unless the Service
+                // also selects other workloads and the address is one to connect to: a port is
+                // written, or it is listed as a cluster member (`join_members`, `peers`,
+                // `seeds`). That is a memberlist/gossip ring: every member reaches the others.
+                let me = super::workload_id(w);
+                if to.names.contains(&me) && (to.names.len() == 1 || (hp.port.is_none() && !members)) {
                     continue;
                 }
-                let ports = ports(ix, service, pod.is_some(), hp.port);
-                let shown = match (service.namespace == w.namespace, hp.port) {
-                    (true, Some(p)) => format!("{}:{p}", service.name),
-                    (true, None) => service.name.clone(),
-                    (false, Some(p)) => format!("{}.{}:{p}", service.name, service.namespace),
-                    (false, None) => format!("{}.{}", service.name, service.namespace),
+                let ports = ports(ix, service, pod.is_some(), hp);
+                let port = match (hp.port, &hp.port_name) {
+                    (Some(p), _) => format!(":{p}"),
+                    (None, Some(name)) => format!(" port {name}"),
+                    (None, None) => String::new(),
+                };
+                let shown = match service.namespace == w.namespace {
+                    true => format!("{}{port}", service.name),
+                    false => format!("{}.{}{port}", service.name, service.namespace),
                 };
                 let named = match &pod {
                     Some(pod) => format!("pod {pod} of service {shown}"),
@@ -80,6 +85,12 @@ pub fn infer(ix: &Index, domain: &str, mounted_files: bool, out: &mut Vec<Connec
             }
         }
     }
+}
+
+/// A host a workload names, and whether it names it as a cluster member to join.
+struct Address {
+    host: HostPort,
+    members: bool,
 }
 
 /// The texts of one container with what they are (`env DB_URL`, `args`, `configmap app key
@@ -151,10 +162,16 @@ fn destination(ix: &Index, service: &Service, pod: Option<&str>) -> Option<Party
 }
 
 /// The target ports of a reference: the Service port written (or, for a pod address or a port
-/// no Service port has, the port itself when a backend listens on it), else every Service port.
-fn ports(ix: &Index, service: &Service, pod: bool, port: Option<i32>) -> Vec<NetworkPolicyPort> {
+/// no Service port has, the port itself when a backend listens on it), or named (a DNS SRV
+/// name), else every Service port.
+fn ports(ix: &Index, service: &Service, pod: bool, hp: &HostPort) -> Vec<NetworkPolicyPort> {
     let all = || service.ports.iter().map(|p| ix.target(service, p)).collect::<Vec<_>>();
-    let Some(port) = port else { return all() };
+    if let Some(sp) =
+        hp.port_name.as_ref().and_then(|name| ix.service_port(service, &IntOrString::String(name.clone())))
+    {
+        return vec![ix.target(service, sp)];
+    }
+    let Some(port) = hp.port else { return all() };
     if !pod {
         if let Some(sp) = ix.service_port(service, &IntOrString::Int(port)) {
             return vec![ix.target(service, sp)];
