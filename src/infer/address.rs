@@ -12,6 +12,8 @@ pub struct HostPort {
     pub port: Option<i32>,
     /// The Service port's name, when the host is a DNS SRV name (`_name._tcp.host`).
     pub port_name: Option<String>,
+    /// Written after `scheme://`: a URL, an address to connect to.
+    pub url: bool,
 }
 
 /// Every `host[:port]` token of `text` that may name a host. Tokens are the longest runs of the characters a host
@@ -72,7 +74,8 @@ pub fn host_ports_in(text: &str, whole_is_host: bool) -> Vec<HostPort> {
         if !is_dns_name(host) || (port.is_none() && port_name.is_none() && !host.contains('.') && !bare_ok) {
             continue;
         }
-        let hp = HostPort { host: host.to_ascii_lowercase(), port, port_name };
+        let url = before.ends_with("://") || (before.ends_with('@') && before.contains("://"));
+        let hp = HostPort { host: host.to_ascii_lowercase(), port, port_name, url };
         if seen.insert(hp.clone()) {
             out.push(hp);
         }
@@ -186,7 +189,8 @@ mod tests {
             [HostPort {
                 host: "cache.logging.svc.cluster.local".into(),
                 port: None,
-                port_name: Some("memcached-client".into())
+                port_name: Some("memcached-client".into()),
+                url: false,
             }]
         );
         assert!(hosts("_x._tcp").is_empty());

@@ -54,11 +54,12 @@ pub fn infer(ix: &Index, domain: &str, mounted_files: bool, out: &mut Vec<Connec
                 // A workload naming a Service that selects its own pods declares no connection
                 // (an advertised address, a TLS name, `KAFKA_FULLNAME=kafka`: pods of one
                 // workload reaching each other is what `peers` reads), unless the Service
-                // also selects other workloads and the address is one to connect to: a port is
-                // written, or it is listed as a cluster member (`join_members`, `peers`,
-                // `seeds`). That is a memberlist/gossip ring: every member reaches the others.
+                // also selects other workloads and the address is one to connect to: a URL, a
+                // port written, or a cluster member to join (`join_members`, `peers`, `seeds`:
+                // a memberlist/gossip ring, whose members all reach each other).
                 let me = super::workload_id(w);
-                if to.names.contains(&me) && (to.names.len() == 1 || (hp.port.is_none() && !members)) {
+                let connects = hp.url || hp.port.is_some() || *members;
+                if to.names.contains(&me) && (to.names.len() == 1 || !connects) {
                     continue;
                 }
                 let ports = ports(ix, service, pod.is_some(), hp);
