@@ -340,6 +340,38 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_service_over_the_workload_and_others_counts_when_it_is_an_address_to_connect_to() {
+        let w = |name: &str, env: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: t}}\nspec: {{template: {{metadata: {{labels: {{app: {name}, ring: 'yes'}}}}, spec: {{containers: [{{name: c, env: [{env}]}}]}}}}}}\n---\n")
+        };
+        let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: ring, namespace: t}\nspec: {clusterIP: None, selector: {ring: 'yes'}, ports: [{port: 7946}]}\n";
+        // A bare name (a release's own name) and an announce domain: not connections.
+        let quiet = format!(
+            "{}{}{svc}",
+            w("a", "{name: FULLNAME, value: ring}"),
+            w("b", "{name: DOMAIN, value: ring.t.svc.cluster.local}")
+        );
+        assert!(lines(&quiet, "infer: {peers: false}").is_empty());
+        // A URL and a port written: every member reaches the ring, itself included.
+        let loud = format!(
+            "{}{}{svc}",
+            w("a", "{name: URL, value: 'http://ring/x'}"),
+            w("b", "{name: JOIN, value: 'ring:7946'}")
+        );
+        let got = lines(&loud, "infer: {peers: false}");
+        let pairs: Vec<&str> = got.iter().map(|l| l.split(" service-reference").next().unwrap()).collect();
+        assert_eq!(
+            pairs,
+            [
+                "t/Deployment/a t/Deployment/a TCP/7946",
+                "t/Deployment/a t/Deployment/b TCP/7946",
+                "t/Deployment/b t/Deployment/a TCP/7946",
+                "t/Deployment/b t/Deployment/b TCP/7946"
+            ]
+        );
+    }
+
+    #[test]
     fn mounted_secrets_and_projected_volumes() {
         let secret = "[{name: gw, secret: {secretName: sec}}]";
         let got = lines(&ring(secret, "[{name: gw, mountPath: /etc/nginx}]"), "infer: {peers: false}");

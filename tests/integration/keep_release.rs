@@ -559,8 +559,10 @@ fn mounted_config_files_keep_the_tempo_ring() {
     let chart = charts().into_iter().find(|c| c.name == "tempo-distributed-kafka").expect("tempo in the corpus");
     let input = std::fs::read(&chart.file).unwrap();
     let wls = workloads(&nca_docs(&input, &chart.namespace));
-    let ring: Vec<&Workload> =
-        wls.iter().filter(|w| w.labels.get("app.kubernetes.io/part-of").map(String::as_str) == Some("memberlist")).collect();
+    let ring: Vec<&Workload> = wls
+        .iter()
+        .filter(|w| w.labels.get("app.kubernetes.io/part-of").map(String::as_str) == Some("memberlist"))
+        .collect();
     assert!(ring.len() >= 6, "tempo's ring members: {:?}", ring.iter().map(|w| &w.id).collect::<Vec<_>>());
     let after_with = |config: Config, label: &str| {
         let options = RenderOptions { namespace: chart.namespace.as_str().into(), config };
