@@ -16,6 +16,10 @@ pub struct Infer {
     pub enabled: bool,
     /// Service addresses in env, args, command and the ConfigMaps/Secrets they read.
     pub service_references: bool,
+    /// Service addresses also in the files containers mount from ConfigMaps and Secrets
+    /// (`volumes[].configMap`, `.secret`, `.projected`): YAML, JSON, ini, nginx and similar
+    /// configuration files. Read only when `serviceReferences` is on.
+    pub mounted_files: bool,
     /// Pods behind one headless Service (a StatefulSet's cluster) reach each other.
     pub peers: bool,
     /// LoadBalancer/NodePort Services, Ingress, Gateway API routes, OpenShift Routes.
@@ -44,6 +48,7 @@ impl Default for Infer {
         Infer {
             enabled: true,
             service_references: true,
+            mounted_files: true,
             peers: true,
             entry_points: true,
             control_plane: true,

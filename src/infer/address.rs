@@ -4,12 +4,16 @@
 //! kafka connection strings with several hosts.
 
 /// A host (lower-cased) and the port written after it, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HostPort {
     /// The host name, lower-cased, without a trailing dot.
     pub host: String,
     /// The port, when written (`host:port`).
     pub port: Option<i32>,
+    /// The Service port's name, when the host is a DNS SRV name (`_name._tcp.host`).
+    pub port_name: Option<String>,
+    /// Written after `scheme://`: a URL, an address to connect to.
+    pub url: bool,
 }
 
 /// Every `host[:port]` token of `text` that may name a host. Tokens are the longest runs of the characters a host
@@ -18,7 +22,16 @@ pub struct HostPort {
 /// Tokens that are not a DNS name with an optional numeric port (`jdbc:postgresql:`,
 /// `user:password`) are skipped.
 pub fn host_ports(text: &str) -> Vec<HostPort> {
+    host_ports_in(text, true)
+}
+
+/// [`host_ports`], where `whole_is_host` says whether a bare one-label name that is the whole
+/// of `text` counts as a host (an env value, an argument: yes; a config file's value under a
+/// key that does not name an address: no). Linear in `text`'s length.
+pub fn host_ports_in(text: &str, whole_is_host: bool) -> Vec<HostPort> {
     let mut out: Vec<HostPort> = Vec::new();
+    // Distinct tokens can be many in a large file: a set keeps the deduplication linear.
+    let mut seen: std::collections::HashSet<HostPort> = std::collections::HashSet::new();
     let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
     let whole = text.trim();
     let mut at = 0;
@@ -32,7 +45,7 @@ pub fn host_ports(text: &str) -> Vec<HostPort> {
         // A bare name (one label, no port) is a host only where a host is expected: the whole
         // value, after `scheme://`, `user@` or `--flag=`, or in a comma-separated list.
         // Elsewhere (`/opt/kafka/run.sh`, prose) it is just a word.
-        let bare_ok = token == whole
+        let bare_ok = (whole_is_host && token == whole)
             || before.ends_with("://")
             || before.ends_with('@')
             || (before.ends_with('=') && !after.starts_with('/'))
@@ -46,11 +59,24 @@ pub fn host_ports(text: &str) -> Vec<HostPort> {
             None => (token, None),
         };
         let host = host.strip_suffix('.').unwrap_or(host);
-        if !is_dns_name(host) || (port.is_none() && !host.contains('.') && !bare_ok) {
+        // A DNS SRV name, `_<port name>._<protocol>.<service>…` (Loki's and Mimir's
+        // `dnssrvnoa+_memcached-client._tcp.loki-chunks-cache.ns.svc`): the Service and its port.
+        let srv = before
+            .strip_suffix("._")
+            .and_then(|b| b.rsplit_once('_'))
+            .map(|(_, name)| name)
+            .filter(|name| is_dns_name(name) && !name.contains('.'))
+            .and_then(|name| ["tcp.", "udp.", "sctp."].iter().find_map(|p| host.strip_prefix(p)).map(|h| (name, h)));
+        let (host, port_name) = match srv {
+            Some((name, service)) => (service, Some(name.to_ascii_lowercase())),
+            None => (host, None),
+        };
+        if !is_dns_name(host) || (port.is_none() && port_name.is_none() && !host.contains('.') && !bare_ok) {
             continue;
         }
-        let hp = HostPort { host: host.to_ascii_lowercase(), port };
-        if !out.contains(&hp) {
+        let url = before.ends_with("://") || (before.ends_with('@') && before.contains("://"));
+        let hp = HostPort { host: host.to_ascii_lowercase(), port, port_name, url };
+        if seen.insert(hp.clone()) {
             out.push(hp);
         }
     }
@@ -156,6 +182,19 @@ mod tests {
             [hp("kafka-0.kafka-hl", Some(9092)), hp("kafka-1.kafka-hl", Some(9092))]
         );
         assert_eq!(hosts("--host=db.shop. 10.0.0.1:80 -x:y"), [hp("db.shop", None)]);
+        // DNS SRV names: the Service and its port's name.
+        let srv = host_ports("dnssrvnoa+_memcached-client._tcp.cache.logging.svc.cluster.local");
+        assert_eq!(
+            srv,
+            [HostPort {
+                host: "cache.logging.svc.cluster.local".into(),
+                port: None,
+                port_name: Some("memcached-client".into()),
+                url: false,
+            }]
+        );
+        assert!(hosts("_x._tcp").is_empty());
+        assert_eq!(hosts("a_b._tcp.c"), [hp("c", None)]);
     }
 
     #[test]

@@ -16,10 +16,12 @@ use crate::k8s::selector::{self, Labels, Selector};
 pub mod address;
 pub mod control_plane;
 pub mod entry;
+pub mod files;
 pub mod index;
 pub mod kube_api;
 pub mod monitoring;
 pub mod operator;
+pub mod mounts;
 pub mod output;
 pub mod peers;
 pub mod references;
@@ -285,7 +287,7 @@ pub fn infer(model: &crate::model::Model, config: &crate::config::Config) -> Vec
     let ix = index::Index::new(model);
     let mut out = Vec::new();
     if cfg.service_references {
-        references::infer(&ix, &cfg.cluster_domain, &mut out);
+        references::infer(&ix, &cfg.cluster_domain, cfg.mounted_files, &mut out);
     }
     if cfg.peers {
         peers::infer(&ix, &mut out);

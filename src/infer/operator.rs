@@ -89,7 +89,7 @@ fn addresses(ix: &Index, i: usize, domain: &str, text: &str, what: &str, out: &m
     for hp in host_ports(text) {
         let Some((service, pod)) = lookup(ix, &hp, &w.namespace, domain) else { continue };
         let Some(to) = destination(ix, service, pod.as_deref()) else { continue };
-        let ports = ports(ix, service, pod.is_some(), hp.port);
+        let ports = ports(ix, service, pod.is_some(), &hp);
         push(
             out,
             Party::workload(ix, i),

@@ -598,8 +598,8 @@ fn list_item_header(list: &Header, item: &Value) -> Header {
 }
 
 /// `(namespace, name)` of every ConfigMap and Secret a workload of `stream` (an operator's
-/// resource included) names (env
-/// `valueFrom`, `envFrom`), read from the workload documents alone; and those documents,
+/// resource included) names (env `valueFrom`, `envFrom`, volumes), read from the workload
+/// documents alone; and those documents,
 /// parsed, by position (the model reads them next).
 fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String, String)>, HashMap<usize, Value>) {
     let mut out = HashSet::new();
@@ -631,6 +631,20 @@ fn referenced_data(stream: &Stream, default_namespace: &str) -> (HashSet<(String
                         out.insert((ns.to_string(), name.to_string()));
                     }
                 }
+            }
+        }
+        // Volumes (read by inference's mounted files): `configMap.name`, `secret.secretName`,
+        // and the sources of `projected` volumes.
+        for v in spec.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+            let projected = v.get("projected").and_then(|p| p.get("sources")).and_then(Value::as_array);
+            let names =
+                [v.get("configMap").and_then(|c| c.get("name")), v.get("secret").and_then(|s| s.get("secretName"))]
+                    .into_iter()
+                    .chain(projected.into_iter().flatten().flat_map(|s| {
+                        [s.get("configMap").and_then(|c| c.get("name")), s.get("secret").and_then(|c| c.get("name"))]
+                    }));
+            for name in names.flatten().filter_map(Value::as_str) {
+                out.insert((ns.to_string(), name.to_string()));
             }
         }
         parsed.insert(pos, value);

@@ -602,3 +602,53 @@ items:
     let pairs: Vec<(String, String)> = twins(&want, &tw).into_keys().collect();
     assert_eq!(pairs, [("a".to_string(), "b".to_string()), ("c".to_string(), "b".to_string())]);
 }
+
+/// Tempo's components find each other through their mounted `tempo.yaml` (issue 10, mounted
+/// configuration files): NCA, on netfence's output, lets every member of the memberlist ring
+/// (the workloads `tempo-gossip-ring` selects) reach every other on the gossip port, and the
+/// components reach the Services the file names; with `infer.mountedFiles: false` the ring of
+/// Deployments is cut (what keeps it open is the file).
+#[test]
+fn mounted_config_files_keep_the_tempo_ring() {
+    let Some(nca_bin) = util::tool("nca") else { return };
+    let chart = charts().into_iter().find(|c| c.name == "tempo-distributed-kafka").expect("tempo in the corpus");
+    let input = std::fs::read(&chart.file).unwrap();
+    let wls = workloads(&nca_docs(&input, &chart.namespace));
+    let ring: Vec<&Workload> = wls
+        .iter()
+        .filter(|w| w.labels.get("app.kubernetes.io/part-of").map(String::as_str) == Some("memberlist"))
+        .collect();
+    assert!(ring.len() >= 6, "tempo's ring members: {:?}", ring.iter().map(|w| &w.id).collect::<Vec<_>>());
+    let after_with = |config: Config, label: &str| {
+        let options = RenderOptions { namespace: chart.namespace.as_str().into(), config };
+        let output = util::render_bytes(&input, &options).unwrap_or_else(|e| panic!("render: {e}"));
+        nca(&nca_bin, &nca_docs(&output, &chart.namespace), &wls, label)
+    };
+    let allows = |conns: &Conns, from: &str, to: &str, what: &str| {
+        let want = ConnSet::parse(what).unwrap();
+        let key = (format!("tracing/{from}"), format!("tracing/{to}"));
+        conns.get(&key).is_some_and(|c| want.difference(c).is_empty())
+    };
+    let on = after_with(Config::default(), "tempo-files-on");
+    let mut missing = Vec::new();
+    for a in &ring {
+        for b in ring.iter().filter(|b| b.id != a.id) {
+            let key = (a.id.clone(), b.id.clone());
+            if !on.get(&key).is_some_and(|c| ConnSet::parse("TCP 7946").unwrap().difference(c).is_empty()) {
+                missing.push(format!("{} => {}", a.id, b.id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "ring pairs cut on TCP 7946:\n{}", missing.join("\n"));
+    // Addresses of tempo.yaml: the query-frontend's worker address, the backend scheduler, memcached.
+    assert!(allows(&on, "tempo-querier[Deployment]", "tempo-query-frontend[Deployment]", "TCP 9095"));
+    assert!(allows(&on, "tempo-backend-worker[StatefulSet]", "tempo-backend-scheduler[StatefulSet]", "TCP 9095"));
+    assert!(allows(&on, "tempo-querier[Deployment]", "tempo-memcached[StatefulSet]", "TCP 11211"));
+    // Nothing the file does not name: memcached does not reach the querier.
+    assert!(!allows(&on, "tempo-memcached[StatefulSet]", "tempo-querier[Deployment]", "TCP 7946"));
+    let mut config = Config::default();
+    config.infer.mounted_files = false;
+    let off = after_with(config, "tempo-files-off");
+    assert!(!allows(&off, "tempo-distributor[Deployment]", "tempo-live-store[StatefulSet]", "TCP 7946"));
+    assert!(!allows(&off, "tempo-querier[Deployment]", "tempo-query-frontend[Deployment]", "TCP 9095"));
+}
