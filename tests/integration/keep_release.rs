@@ -620,7 +620,7 @@ fn mounted_config_files_keep_the_tempo_ring() {
         .collect();
     assert!(ring.len() >= 6, "tempo's ring members: {:?}", ring.iter().map(|w| &w.id).collect::<Vec<_>>());
     let after_with = |config: Config, label: &str| {
-        let options = RenderOptions { namespace: chart.namespace.as_str().into(), config };
+        let options = RenderOptions { namespace: chart.namespace.as_str().into(), config, release: None };
         let output = util::render_bytes(&input, &options).unwrap_or_else(|e| panic!("render: {e}"));
         nca(&nca_bin, &nca_docs(&output, &chart.namespace), &wls, label)
     };
