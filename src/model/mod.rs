@@ -366,6 +366,15 @@ impl Model {
     ) -> Result<()> {
         let o = &self.objects[obj];
         if is_policy_kind(&o.kind) && o.api_version.starts_with("networking.k8s.io/") {
+            // The API server refuses a policy without a name, and netfence could not record
+            // what it appends to one (its ownership annotation lives in `metadata`): a re-render
+            // would take the additions for the chart's.
+            if !value.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
+                return Err(Error::Input {
+                    doc: o.doc_ref.clone(),
+                    message: "a NetworkPolicy needs a metadata.name (the API server refuses one without)".into(),
+                });
+            }
             let spec = read_spec(value, &o.doc_ref)?;
             let managed = value
                 .pointer("/metadata/labels")
