@@ -118,6 +118,17 @@ impl<'a> Index<'a> {
                 .collect();
         }
         let workload_values = model.workloads.iter().map(|w| by_object.get(&w.object).copied()).collect();
+        // Workloads by (namespace, label): the only ones a selector with that label can match.
+        // (Comparing every workload with every other of its namespace made analysis of a big
+        // namespace quadratic.)
+        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (ns, list) in &by_ns {
+            for &j in list {
+                for (k, v) in &model.workloads[j].pod_labels {
+                    by_label.entry((ns, k.as_str(), v.as_str())).or_default().push(j);
+                }
+            }
+        }
         let selectors = model
             .workloads
             .iter()
@@ -128,15 +139,30 @@ impl<'a> Index<'a> {
                     .filter(|(k, _)| !VOLATILE_LABELS.contains(&k.as_str()))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
+                if trimmed.is_empty() {
+                    return w.pod_labels.clone();
+                }
+                if trimmed.len() == w.pod_labels.len() {
+                    return trimmed;
+                }
+                // Trimmed tells the workload apart when every workload it selects, the full
+                // labels select too; only workloads carrying its rarest label can be selected.
                 let subset = |sel: &Labels, labels: &Labels| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
-                let same = by_ns.get(w.namespace.as_str()).into_iter().flatten().all(|&j| {
+                let candidates = trimmed
+                    .iter()
+                    .map(|(k, v)| {
+                        by_label.get(&(w.namespace.as_str(), k.as_str(), v.as_str())).map_or(&[][..], Vec::as_slice)
+                    })
+                    .min_by_key(|list| list.len())
+                    .unwrap_or_default();
+                let same = candidates.iter().all(|&j| {
                     let other = &model.workloads[j].pod_labels;
                     subset(&trimmed, other) == subset(&w.pod_labels, other)
                 });
-                if trimmed.is_empty() || !same {
-                    w.pod_labels.clone()
-                } else {
+                if same {
                     trimmed
+                } else {
+                    w.pod_labels.clone()
                 }
             })
             .collect();
