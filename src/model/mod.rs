@@ -369,7 +369,7 @@ impl Model {
             // The API server refuses a policy without a name, and netfence could not record
             // what it appends to one (its ownership annotation lives in `metadata`): a re-render
             // would take the additions for the chart's.
-            if !value.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
+            if value.pointer("/metadata/name").and_then(Value::as_str).is_none_or(str::is_empty) {
                 return Err(Error::Input {
                     doc: o.doc_ref.clone(),
                     message: "a NetworkPolicy needs a metadata.name (the API server refuses one without)".into(),
